@@ -1,0 +1,105 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+)
+
+// Outcome is how a call ended, as the policies that count calls (monitor,
+// breaker) and decide on retries see it. [Classify] computes it.
+type Outcome uint8
+
+const (
+	// OutcomeSuccess: fn returned a nil error.
+	OutcomeSuccess Outcome = iota
+	// OutcomeFailure: fn returned an error that is none of the below.
+	OutcomeFailure
+	// OutcomeTimeout: a limit inside the call fired (a timeout policy
+	// nested inside, an http.Client.Timeout, a net deadline) while the
+	// caller's own context was still live. This is the dependency's
+	// slowness, and retries may try again.
+	OutcomeTimeout
+	// OutcomeCanceled: the caller canceled its context. Not the
+	// dependency's fault; never retried, never counted as a failure.
+	OutcomeCanceled
+	// OutcomeDeadline: the caller's own deadline passed. The caller ran out
+	// of time; a retry cannot help, and a breaker does not hold it against
+	// the dependency. Monitoring counts it as a timeout.
+	OutcomeDeadline
+)
+
+var outcomeNames = [...]string{"success", "failure", "timeout", "canceled", "deadline"}
+
+// String returns "success", "failure", "timeout", "canceled" or "deadline".
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Classify returns the Outcome of a call that was made with ctx and returned
+// err. It looks at ctx first: once the caller's context is done, any error
+// is the caller's (OutcomeCanceled or OutcomeDeadline), whatever fn made of
+// it. Otherwise an error for which [IsTimeout] is true is OutcomeTimeout and
+// any other error is OutcomeFailure.
+//
+// Classify does not allocate.
+func Classify(ctx context.Context, err error) Outcome {
+	if err == nil {
+		return OutcomeSuccess
+	}
+	if ctx != nil {
+		switch ctx.Err() {
+		case nil:
+		case context.Canceled:
+			return OutcomeCanceled
+		default:
+			return OutcomeDeadline
+		}
+	}
+	if IsTimeout(err) {
+		return OutcomeTimeout
+	}
+	return OutcomeFailure
+}
+
+// IsTimeout reports whether err, or any error it wraps, is a timeout:
+// [context.DeadlineExceeded], [os.ErrDeadlineExceeded], or an error with a
+// Timeout() bool method that returns true (as [net.Error] values and
+// steady's *timeout.Error have). It does not allocate.
+func IsTimeout(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	return hasTimeoutMethod(err)
+}
+
+// hasTimeoutMethod walks the tree of wrapped errors by hand: errors.As with
+// an interface target would make the target escape and allocate.
+func hasTimeoutMethod(err error) bool {
+	for err != nil {
+		if t, ok := err.(interface{ Timeout() bool }); ok && t.Timeout() {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if hasTimeoutMethod(e) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
+}

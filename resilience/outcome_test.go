@@ -1,0 +1,83 @@
+package resilience_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/steadyhq/steady/resilience"
+)
+
+type timeoutErr struct{ timeout bool }
+
+func (e timeoutErr) Error() string { return "net-ish" }
+func (e timeoutErr) Timeout() bool { return e.timeout }
+
+func TestIsTimeout(t *testing.T) {
+	_, dialErr := (&net.Dialer{Timeout: time.Nanosecond}).Dial("tcp", "192.0.2.1:9")
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain error", errors.New("boom"), false},
+		{"context.DeadlineExceeded", context.DeadlineExceeded, true},
+		{"wrapped DeadlineExceeded", fmt.Errorf("get: %w", context.DeadlineExceeded), true},
+		{"os.ErrDeadlineExceeded", fmt.Errorf("read: %w", os.ErrDeadlineExceeded), true},
+		{"Timeout() true", fmt.Errorf("x: %w", timeoutErr{true}), true},
+		{"Timeout() false", timeoutErr{false}, false},
+		{"joined", errors.Join(errors.New("a"), timeoutErr{true}), true},
+		{"joined without", errors.Join(errors.New("a"), errors.New("b")), false},
+		{"context.Canceled", context.Canceled, false},
+		{"net dial timeout", dialErr, dialErr != nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, resilience.IsTimeout(tc.err))
+		})
+	}
+}
+
+func TestClassify(t *testing.T) {
+	live := context.Background()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel2()
+
+	boom := errors.New("boom")
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want resilience.Outcome
+	}{
+		{"success", live, nil, resilience.OutcomeSuccess},
+		{"success after cancel", canceled, nil, resilience.OutcomeSuccess},
+		{"failure", live, boom, resilience.OutcomeFailure},
+		{"inner timeout", live, fmt.Errorf("attempt: %w", context.DeadlineExceeded), resilience.OutcomeTimeout},
+		{"caller canceled", canceled, context.Canceled, resilience.OutcomeCanceled},
+		{"caller canceled, fn said something else", canceled, boom, resilience.OutcomeCanceled},
+		{"caller deadline", expired, context.DeadlineExceeded, resilience.OutcomeDeadline},
+		{"nil ctx", nil, boom, resilience.OutcomeFailure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, resilience.Classify(tc.ctx, tc.err))
+		})
+	}
+}
+
+func TestOutcome_String(t *testing.T) {
+	assert.Equal(t, "success", resilience.OutcomeSuccess.String())
+	assert.Equal(t, "timeout", resilience.OutcomeTimeout.String())
+	assert.Equal(t, "deadline", resilience.OutcomeDeadline.String())
+	assert.Equal(t, "outcome(9)", resilience.Outcome(9).String())
+}
