@@ -1,0 +1,54 @@
+package httpx
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain", "https://api.example.com/v1/items?page=2", "https://api.example.com/v1/items?page=2"},
+		{"user and password", "https://alice:s3cret@api.example.com/x", "https://REDACTED@api.example.com/x"},
+		{"user only", "https://alice@api.example.com/x", "https://REDACTED@api.example.com/x"},
+		{"api key in query", "https://h/x?api_key=abc123&page=2", "https://h/x?api_key=REDACTED&page=2"},
+		{"token, mixed case", "https://h/x?Access_Token=abc", "https://h/x?Access_Token=REDACTED"},
+		{"presigned", "https://h/o?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA", "https://h/o?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED"},
+		{"flag without value", "https://h/x?debug&token=t", "https://h/x?debug&token=REDACTED"},
+		{"fragment dropped", "https://h/x#access_token=abc", "https://h/x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := url.Parse(tc.in)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, redactURL(u))
+		})
+	}
+	assert.Equal(t, "<unparsable URL>", redactString("http://a b:pw@%zz"))
+}
+
+func FuzzRedact(f *testing.F) {
+	f.Add("alice", "s3cret-pw", "api.example.com", "/v1")
+	f.Add("", "p@ss:w/rd", "h", "")
+	f.Add("u", "%41%42", "127.0.0.1:8080", "/a?b=c")
+	f.Fuzz(func(t *testing.T, user, password, host, path string) {
+		withSecret := func(secret string) string {
+			return redactURL(&url.URL{Scheme: "https", User: url.UserPassword(user, secret), Host: host, Path: path,
+				RawQuery: "page=1&token=" + url.QueryEscape(secret)})
+		}
+		// Nothing of the secret may show: the output must be the same
+		// whatever the password and token are.
+		out := withSecret(password)
+		if other := withSecret("x" + password + "y"); out != other {
+			t.Fatalf("redactURL output depends on the secret:\n%s\n%s", out, other)
+		}
+		if !strings.Contains(out, "token=REDACTED") {
+			t.Fatalf("token not redacted in %q", out)
+		}
+	})
+}
