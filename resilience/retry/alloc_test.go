@@ -1,0 +1,75 @@
+//go:build !race
+
+package retry_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/resilience/retry"
+)
+
+// These pin the zero-allocation promises of the package doc: a call that
+// succeeds at once, and a call whose failed attempts wait less than a
+// microsecond, allocate nothing.
+
+func TestRetry_successDoesNotAllocate(t *testing.T) {
+	call := retry.Retry[int](retry.DefaultConfig())(func(context.Context) (int, error) { return 1, nil })
+	ctx := t.Context()
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := call(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
+
+func TestRetry_failTwiceDoesNotAllocate(t *testing.T) {
+	wrapped := fmt.Errorf("get: %w", &statusErr{code: 503}) // classified through a chain
+	tests := []struct {
+		name string
+		err  error
+		ctx  func(t *testing.T) context.Context
+	}{
+		{"plain error", errBoom, func(*testing.T) context.Context { return context.Background() }},
+		{"wrapped Retryable error", wrapped, func(*testing.T) context.Context { return context.Background() }},
+		{"context with deadline", errBoom, func(t *testing.T) context.Context {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+			t.Cleanup(cancel)
+			return ctx
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			call := retry.Retry[int](retry.Config{
+				MaxAttempts: 3, BaseDelay: time.Nanosecond, MaxDelay: 4 * time.Nanosecond, Jitter: true,
+			})(func(context.Context) (int, error) {
+				calls++
+				if calls%3 != 0 {
+					return 0, tc.err
+				}
+				return calls, nil
+			})
+			ctx := tc.ctx(t)
+			allocs := testing.AllocsPerRun(1000, func() {
+				if _, err := call(ctx); err != nil {
+					t.Fatal(err)
+				}
+			})
+			assert.Zero(t, allocs)
+			require.Equal(t, 0, calls%3)
+		})
+	}
+}
+
+func TestIsRetryable_doesNotAllocate(t *testing.T) {
+	err := fmt.Errorf("a: %w", fmt.Errorf("b: %w", &statusErr{code: 503}))
+	allocs := testing.AllocsPerRun(1000, func() { _ = retry.IsRetryable(err) })
+	assert.Zero(t, allocs)
+}

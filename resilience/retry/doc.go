@@ -1,0 +1,73 @@
+// Package retry calls a failing function again, with exponential backoff
+// and jitter, for as long as retrying can help and no longer.
+//
+// [Retry] is a [resilience.Policy]: it wraps any func(context.Context)
+// (T, error) and composes with the other policies. Place it outside the
+// timeout, so that each attempt gets its own limit and a slow attempt is
+// retried:
+//
+//	call := resilience.Compose(
+//		retry.Retry[*Reply](retry.DefaultConfig()),
+//		timeout.WithTimeout[*Reply](2*time.Second),
+//	)(fetch)
+//
+// # Which errors are retried
+//
+// After a failed attempt, Retry decides in this order:
+//
+//  1. The caller's context is done (canceled, or its deadline passed): stop
+//     and return an error for which errors.Is(err, ctx.Err()) holds. The
+//     caller's cancellation is never retried and never reported as a
+//     [*Error].
+//  2. The error carries a mark: [Permanent] stops; a [RetryableError] stops
+//     or retries as its Retryable field says. The outermost mark wins.
+//  3. Config.ShouldRetry, if set, decides.
+//  4. Otherwise the first error in the chain with a Retryable() bool method
+//     decides (steady's breaker says false when the circuit is open, httpx
+//     says true for 408, 429 and 5xx), and any other error is retried. An
+//     attempt's own timeout, fired while the caller's context is live, is
+//     retried: the next attempt may be faster.
+//
+// [IsRetryable] gives the answer of steps 2 and 4 for use in a ShouldRetry.
+// Error chains are walked by hand (Unwrap() error and Unwrap() []error), so
+// classifying does not allocate.
+//
+// # How long Retry waits
+//
+// Delays come from backoff.ExponentialBackOff of
+// github.com/cenkalti/backoff/v4: BaseDelay, then times Multiplier after each
+// retry, capped at MaxDelay; with Jitter, each is drawn from [d/2, 3d/2]
+// and capped at MaxDelay again. When an error in the chain has a method
+// RetryAfter() time.Duration that returns more than 0, as httpx's
+// StatusError does for a Retry-After header, that delay, capped at
+// MaxRetryAfter, replaces the computed one for that wait.
+//
+// Retry never sleeps past the context's deadline: if the next delay would
+// reach it, Retry stops at once and returns a [*Error] that says so,
+// instead of sleeping and then failing, or making an attempt that has no
+// time left. Cancellation during a wait ends the wait at once.
+//
+// A delay under a microsecond (a zero delay included) starts no timer;
+// longer ones share one timer per call, created on first use and stopped
+// when the call returns.
+//
+// # Errors
+//
+// When Retry gives up, it returns a [*Error] with the number of attempts; it
+// wraps the last attempt's error, so errors.Is and errors.As see through it.
+// errors.Is(err, [ErrExhausted]) tells that every attempt failed. A bad
+// [Config] is reported as a [*resilience.ConfigError] by [Config.Validate],
+// and by every call of a Func that Retry built from it.
+//
+// # Cost and concurrency
+//
+// A Policy from Retry and the Funcs it builds are safe for concurrent use;
+// each call has its own backoff state, on the stack. A call that succeeds
+// at once costs a function call: no allocation, no clock read. Failed
+// attempts with sub-microsecond delays allocate nothing either.
+//
+// # Testing code that retries
+//
+// Waits are ordinary timers, so tests of code that uses Retry can run under
+// [testing/synctest], where an hour of backoff passes in no real time.
+package retry

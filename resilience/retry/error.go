@@ -1,0 +1,85 @@
+package retry
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// ErrExhausted is matched by a [*Error] when Retry gave up because every
+// one of Config.MaxAttempts attempts failed: errors.Is(err, ErrExhausted).
+var ErrExhausted = errors.New("retry: attempts exhausted")
+
+// Error is returned by [Retry] when it gives up on a call for one of three
+// reasons, each with its own message:
+//
+//	retry: gave up after 4 attempts: <last error>
+//	retry: attempt 1 failed, not retryable: <last error>
+//	retry: gave up after 2 attempts, next delay 3s would pass the deadline: <last error>
+//
+// The first matches [ErrExhausted] with [errors.Is]; the last has a
+// NextDelay above zero. Error unwraps to the last attempt's error, so
+// [errors.Is] and [errors.As] reach it and whatever it wraps. Test for
+// Error itself with errors.As and a *Error target.
+//
+// The caller's own cancellation or deadline is not reported as an Error:
+// Retry returns an error that [errors.Is] ctx.Err() instead.
+type Error struct {
+	// Attempts is the number of attempts made, at least 1.
+	Attempts int
+
+	// Err is the last attempt's error, without a [Permanent] mark at its
+	// top.
+	Err error
+
+	// NextDelay is the delay Retry would have waited before the next
+	// attempt if it had not passed the context's deadline; zero when Retry
+	// stopped for another reason.
+	NextDelay time.Duration
+
+	reason reason
+}
+
+// reason is why Retry gave up; the zero value is exhaustion, so that an
+// Error built by hand with only Attempts and Err reads naturally.
+type reason uint8
+
+const (
+	exhausted reason = iota
+	notRetryable
+	pastDeadline
+)
+
+// Error returns one of the messages shown on [Error].
+func (e *Error) Error() string {
+	last := "<nil>"
+	if e.Err != nil {
+		last = e.Err.Error()
+	}
+	switch e.reason {
+	case notRetryable:
+		return "retry: attempt " + strconv.Itoa(e.Attempts) + " failed, not retryable: " + last
+	case pastDeadline:
+		return "retry: gave up after " + attempts(e.Attempts) + ", next delay " + e.NextDelay.String() +
+			" would pass the deadline: " + last
+	default:
+		return "retry: gave up after " + attempts(e.Attempts) + ": " + last
+	}
+}
+
+// Unwrap returns Err, the last attempt's error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is [ErrExhausted] and Retry gave up because the
+// attempts ran out.
+func (e *Error) Is(target error) bool {
+	return target == ErrExhausted && e.reason == exhausted
+}
+
+// attempts returns "1 attempt" or "n attempts".
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
+}

@@ -1,0 +1,192 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/steadyhq/steady/resilience"
+)
+
+// minTimerDelay is the shortest delay worth a timer: below it, arming,
+// waiting for and waking from a timer costs far more than the delay itself,
+// so Retry only checks whether the caller's context is done and goes on.
+const minTimerDelay = time.Microsecond
+
+// Retry returns a Policy that calls next again when it fails with a
+// retryable error, waiting with exponential backoff between attempts, as
+// cfg describes. See the package documentation for the rules in full.
+//
+// The Funcs it builds return the value and error of the first successful
+// attempt, or, when Retry stops, the value of the last attempt with:
+//
+//   - an error for which errors.Is(err, ctx.Err()) holds, if the caller's
+//     context was canceled or its deadline passed (during an attempt or a
+//     wait; a wait ends at once); the last attempt's error stays reachable
+//     with [errors.Is] and [errors.As];
+//   - a [*Error] otherwise: attempts exhausted ([ErrExhausted]), an error
+//     that is not retryable, or a next delay that would pass the context's
+//     deadline (Retry stops at once rather than sleep in vain);
+//   - [resilience.ErrNilContext] for a nil ctx, without calling next.
+//
+// If cfg is invalid, every call of the Funcs returns the
+// [*resilience.ConfigError] from [Config.Validate] without calling next;
+// validate cfg first to catch that early. A nil next yields a Func that
+// returns [resilience.ErrNilFunc].
+//
+// The Policy and its Funcs are safe for concurrent use: each call keeps its
+// own backoff state and timer. A call that succeeds at once costs one call
+// of next and nothing else: no allocation, no clock read.
+func Retry[T any](cfg Config) resilience.Policy[T] {
+	s, err := cfg.settings()
+	if err != nil {
+		return func(resilience.Func[T]) resilience.Func[T] { return resilience.Fail[T](err) }
+	}
+	return func(next resilience.Func[T]) resilience.Func[T] {
+		if next == nil {
+			return resilience.Fail[T](resilience.ErrNilFunc)
+		}
+		return func(ctx context.Context) (T, error) {
+			if ctx == nil {
+				var zero T
+				return zero, resilience.ErrNilContext
+			}
+			v, err := next(ctx)
+			if err == nil {
+				return v, nil
+			}
+			// Everything that retrying needs lives in retryLoop, so
+			// that the success path above stays this small.
+			return retryLoop(ctx, next, &s, v, err)
+		}
+	}
+}
+
+// retryLoop runs the attempts after the first one, which failed with err.
+func retryLoop[T any](ctx context.Context, next resilience.Func[T], s *settings, v T, err error) (T, error) {
+	done := ctx.Done()
+
+	// The backoff is not safe for concurrent use, so each call has its
+	// own, on the stack. It reads its clock only for MaxElapsedTime, which
+	// Retry does not use, so noClock makes those reads free.
+	b := backoff.ExponentialBackOff{
+		InitialInterval:     s.baseDelay,
+		RandomizationFactor: s.jitter,
+		Multiplier:          s.multiplier,
+		MaxInterval:         s.maxDelay,
+		Stop:                backoff.Stop,
+		Clock:               noClock{},
+	}
+	b.Reset()
+
+	// One timer serves every wait of the call: it is created on the first
+	// wait long enough to need one, and reset (not re-created) for later
+	// waits. Since Go 1.23 Reset and Stop discard a pending expiry, so a
+	// reset timer never delivers a stale tick.
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+
+	for attempt := 1; ; attempt++ {
+		// The caller's cancellation or deadline is never retried, and is
+		// checked first: an attempt's error after it is the caller's.
+		if cerr := ctx.Err(); cerr != nil {
+			return v, callerError(cerr, attempt, err)
+		}
+		var f facts
+		f.walk(err)
+		if !s.retryable(&f, err) {
+			return v, &Error{Attempts: attempt, Err: unmark(err), reason: notRetryable}
+		}
+		if attempt >= s.maxAttempts {
+			return v, &Error{Attempts: attempt, Err: unmark(err), reason: exhausted}
+		}
+
+		delay := b.NextBackOff()
+		if delay > s.maxDelay || delay < 0 {
+			// Jitter can lift a delay above MaxInterval, which caps
+			// only the un-jittered value; and a float conversion of a
+			// delay near the int64 limit can come back negative.
+			delay = s.maxDelay
+		}
+		if f.retryAfter > 0 {
+			delay = min(f.retryAfter, s.maxRetryAfter)
+		}
+
+		if deadline, ok := ctx.Deadline(); ok {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return v, callerError(context.DeadlineExceeded, attempt, err)
+			}
+			if delay >= left {
+				return v, &Error{Attempts: attempt, Err: unmark(err), NextDelay: delay, reason: pastDeadline}
+			}
+		}
+
+		if s.onRetry != nil {
+			s.onRetry(attempt, err, delay)
+		}
+
+		if delay < minTimerDelay {
+			select {
+			case <-done:
+				return v, callerError(ctx.Err(), attempt, err)
+			default:
+			}
+		} else {
+			if timer == nil {
+				timer = time.NewTimer(delay)
+			} else {
+				timer.Reset(delay)
+			}
+			select {
+			case <-done:
+				return v, callerError(ctx.Err(), attempt, err)
+			case <-timer.C:
+			}
+		}
+
+		v, err = next(ctx)
+		if err == nil {
+			return v, nil
+		}
+	}
+}
+
+// retryable decides whether a failed attempt's error, whose chain gave f,
+// is retried: a mark decides, then ShouldRetry, then the default rule.
+func (s *settings) retryable(f *facts, err error) bool {
+	if f.mark != undecided {
+		return f.mark == mayRetry
+	}
+	if s.shouldRetry != nil {
+		return s.shouldRetry(err)
+	}
+	return f.defaultRetryable()
+}
+
+// callerError returns the error for a call whose context ended (cerr, the
+// context's error) after n attempts, the last of which failed with last:
+// last itself if it already says so, or both, so that errors.Is finds
+// cerr and the last attempt's error alike.
+func callerError(cerr error, n int, last error) error {
+	last = unmark(last)
+	if errors.Is(last, cerr) {
+		return last
+	}
+	return fmt.Errorf("retry: %w after %s: %w", cerr, attempts(n), last)
+}
+
+// noClock is the backoff's clock. ExponentialBackOff reads its clock in
+// Reset and NextBackOff only to enforce MaxElapsedTime, which Retry leaves
+// at 0 (the context's deadline bounds a call instead), so a zero-size
+// clock that reads nothing saves two clock reads per retry.
+type noClock struct{}
+
+func (noClock) Now() time.Time { return time.Time{} }
