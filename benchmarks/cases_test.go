@@ -1,0 +1,158 @@
+package benchmarks_test
+
+// The cases. Each is a top-level benchmark whose sub-benchmarks are named
+// impl=..., so that `benchstat -col /impl` puts the implementations side by
+// side. Every implementation is built once, before its timed loop; the
+// building is in the file of its library (steady_test.go, stdlib_test.go,
+// failsafe_test.go, ...), which also says how it was configured.
+//
+// Benchmarks whose name ends in Parallel call from GOMAXPROCS goroutines at
+// once (b.RunParallel); they are where shared state (metrics, a breaker's
+// counts) shows its cost. Run them with -cpu 1,2 to see how they scale.
+
+import (
+	"context"
+	"testing"
+
+	"github.com/eapache/go-resiliency/breaker"
+	"github.com/failsafe-go/failsafe-go/circuitbreaker"
+	"github.com/sony/gobreaker/v2"
+)
+
+// impl is one implementation of a case.
+type impl struct {
+	name  string
+	build func(b *testing.B, ctx context.Context) call
+}
+
+// runSerial runs each implementation as a sub-benchmark impl=name with
+// serial.
+func runSerial(b *testing.B, impls []impl) {
+	for _, im := range impls {
+		b.Run("impl="+im.name, func(b *testing.B) { serial(b, im.build(b, context.Background())) })
+	}
+}
+
+// runParallel runs each implementation as a sub-benchmark impl=name with
+// parallel.
+func runParallel(b *testing.B, impls []impl) {
+	for _, im := range impls {
+		b.Run("impl="+im.name, func(b *testing.B) { parallel(b, im.build(b, context.Background())) })
+	}
+}
+
+// ctxOnly adapts a builder that needs only the context.
+func ctxOnly(f func(context.Context) call) func(*testing.B, context.Context) call {
+	return func(_ *testing.B, ctx context.Context) call { return f(ctx) }
+}
+
+// withOp adapts a retry builder to the operation fn.
+func withOp(f func(context.Context, func(context.Context) (int, error)) call, fn func(context.Context) (int, error)) func(*testing.B, context.Context) call {
+	return func(_ *testing.B, ctx context.Context) call { return f(ctx, fn) }
+}
+
+// withFailTwice adapts a retry builder to a fresh operation that fails twice
+// and then succeeds.
+func withFailTwice(f func(context.Context, func(context.Context) (int, error)) call) func(*testing.B, context.Context) call {
+	return func(_ *testing.B, ctx context.Context) call { return f(ctx, failTwice()) }
+}
+
+// Timeout success path: one timeout around the operation.
+var timeoutImpls = []impl{
+	{"bare", ctxOnly(bare)},
+	{"stdlib", ctxOnly(stdlibTimeout)},
+	{"failsafe-go", ctxOnly(failsafeTimeoutCall)},
+}
+
+func BenchmarkTimeout(b *testing.B)         { runSerial(b, timeoutImpls) }
+func BenchmarkTimeoutParallel(b *testing.B) { runParallel(b, timeoutImpls) }
+
+// Abandon-mode timeout: the call returns at the deadline even if the
+// operation ignores its context, so the operation runs in a goroutine of
+// its own. stdlib (the cooperative inline timeout) is there as the scale.
+var abandonImpls = []impl{
+	{"stdlib", ctxOnly(stdlibTimeout)},
+	{"goroutine-select", ctxOnly(goroutineSelect)},
+}
+
+func BenchmarkAbandon(b *testing.B) { runSerial(b, abandonImpls) }
+
+// Retry success path: the first attempt succeeds.
+var retrySuccessImpls = []impl{
+	{"bare", ctxOnly(bare)},
+	{"backoff-v4", withOp(backoffCall, op)},
+	{"retry-go", withOp(retrygoCall, op)},
+	{"failsafe-go", withOp(failsafeRetryCall, op)},
+	{"go-resiliency", withOp(resiliencyRetryCall, op)},
+}
+
+func BenchmarkRetrySuccess(b *testing.B) { runSerial(b, retrySuccessImpls) }
+
+// Retry failure path: two failed attempts, then success, with the smallest
+// delays (1ns, doubling, jitter 0.5).
+var retryFailTwiceImpls = []impl{
+	{"stdlib", withFailTwice(stdlibRetry)},
+	{"backoff-v4", withFailTwice(backoffCall)},
+	{"retry-go", withFailTwice(retrygoCall)},
+	{"failsafe-go", withFailTwice(failsafeRetryCall)},
+	{"go-resiliency", withFailTwice(resiliencyRetryCall)},
+}
+
+func BenchmarkRetryFailTwice(b *testing.B) { runSerial(b, retryFailTwiceImpls) }
+
+// Monitor: every call's duration and outcome recorded into shared metrics.
+// No peer records metrics, so the comparison is with the bare call.
+var monitorImpls = []impl{
+	{"bare", ctxOnly(bare)},
+}
+
+func BenchmarkMonitor(b *testing.B)         { runSerial(b, monitorImpls) }
+func BenchmarkMonitorParallel(b *testing.B) { runParallel(b, monitorImpls) }
+
+// Breaker closed: successful calls through a closed circuit breaker.
+var breakerClosedImpls = []impl{
+	{"bare", ctxOnly(bare)},
+	{"gobreaker", ctxOnly(gobreakerClosedCall)},
+	{"failsafe-go", ctxOnly(failsafeBreakerCall)},
+	{"go-resiliency", ctxOnly(resiliencyClosedCall)},
+}
+
+func BenchmarkBreakerClosed(b *testing.B)         { runSerial(b, breakerClosedImpls) }
+func BenchmarkBreakerClosedParallel(b *testing.B) { runParallel(b, breakerClosedImpls) }
+
+// Breaker open: calls rejected by a breaker that failures have opened.
+type openImpl struct {
+	name  string
+	build func(b *testing.B, ctx context.Context) call
+	err   error // the error a rejected call matches
+}
+
+var breakerOpenImpls = []openImpl{
+	{"gobreaker", gobreakerOpenCall, gobreaker.ErrOpenState},
+	{"failsafe-go", failsafeOpenCall, circuitbreaker.ErrOpen},
+	{"go-resiliency", resiliencyOpenCall, breaker.ErrBreakerOpen},
+}
+
+func BenchmarkBreakerOpen(b *testing.B) {
+	for _, im := range breakerOpenImpls {
+		b.Run("impl="+im.name, func(b *testing.B) { rejected(b, im.build(b, context.Background()), im.err) })
+	}
+}
+
+func BenchmarkBreakerOpenParallel(b *testing.B) {
+	for _, im := range breakerOpenImpls {
+		b.Run("impl="+im.name, func(b *testing.B) { rejectedParallel(b, im.build(b, context.Background()), im.err) })
+	}
+}
+
+// Pipeline: the full stack on the success path. steady's
+// Compose(Monitor, Breaker, Retry, Timeout) against failsafe-go's
+// breaker+retry+timeout, with the inline context.WithTimeout as the baseline.
+var pipelineImpls = []impl{
+	{"bare", ctxOnly(bare)},
+	{"stdlib", ctxOnly(stdlibTimeout)},
+	{"failsafe-go", ctxOnly(failsafePipeline)},
+}
+
+func BenchmarkPipeline(b *testing.B)         { runSerial(b, pipelineImpls) }
+func BenchmarkPipelineParallel(b *testing.B) { runParallel(b, pipelineImpls) }

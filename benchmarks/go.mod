@@ -1,0 +1,23 @@
+module github.com/steadyhq/steady/benchmarks
+
+go 1.25
+
+require (
+	github.com/avast/retry-go/v4 v4.7.0
+	github.com/cenkalti/backoff/v4 v4.3.0
+	github.com/eapache/go-resiliency v1.7.0
+	github.com/failsafe-go/failsafe-go v0.9.8
+	github.com/sony/gobreaker/v2 v2.4.0
+	go.uber.org/goleak v1.3.0
+)
+
+require (
+	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
+	github.com/bits-and-blooms/bitset v1.24.4 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	golang.org/x/perf v0.0.0-20250909190841-7e13e04d9366 // indirect
+)
+
+replace github.com/steadyhq/steady => ../
+
+tool golang.org/x/perf/cmd/benchstat
