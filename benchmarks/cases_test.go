@@ -61,6 +61,7 @@ func withFailTwice(f func(context.Context, func(context.Context) (int, error)) c
 var timeoutImpls = []impl{
 	{"bare", ctxOnly(bare)},
 	{"stdlib", ctxOnly(stdlibTimeout)},
+	{"steady", ctxOnly(steadyTimeout)},
 	{"failsafe-go", ctxOnly(failsafeTimeoutCall)},
 }
 
@@ -73,6 +74,7 @@ func BenchmarkTimeoutParallel(b *testing.B) { runParallel(b, timeoutImpls) }
 var abandonImpls = []impl{
 	{"stdlib", ctxOnly(stdlibTimeout)},
 	{"goroutine-select", ctxOnly(goroutineSelect)},
+	{"steady", ctxOnly(steadyAbandon)},
 }
 
 func BenchmarkAbandon(b *testing.B) { runSerial(b, abandonImpls) }
@@ -80,6 +82,7 @@ func BenchmarkAbandon(b *testing.B) { runSerial(b, abandonImpls) }
 // Retry success path: the first attempt succeeds.
 var retrySuccessImpls = []impl{
 	{"bare", ctxOnly(bare)},
+	{"steady", withOp(steadyRetry, op)},
 	{"backoff-v4", withOp(backoffCall, op)},
 	{"retry-go", withOp(retrygoCall, op)},
 	{"failsafe-go", withOp(failsafeRetryCall, op)},
@@ -92,6 +95,7 @@ func BenchmarkRetrySuccess(b *testing.B) { runSerial(b, retrySuccessImpls) }
 // delays (1ns, doubling, jitter 0.5).
 var retryFailTwiceImpls = []impl{
 	{"stdlib", withFailTwice(stdlibRetry)},
+	{"steady", withFailTwice(steadyRetry)},
 	{"backoff-v4", withFailTwice(backoffCall)},
 	{"retry-go", withFailTwice(retrygoCall)},
 	{"failsafe-go", withFailTwice(failsafeRetryCall)},

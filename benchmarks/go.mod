@@ -14,7 +14,7 @@ require (
 require (
 	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
+	github.com/steadyhq/steady v0.0.0
 	golang.org/x/perf v0.0.0-20250909190841-7e13e04d9366 // indirect
 )
 

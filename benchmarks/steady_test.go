@@ -1,0 +1,51 @@
+package benchmarks_test
+
+// steady (github.com/steadyhq/steady, through the replace directive: the
+// library in the parent directory), with the configuration the peers are
+// matched to:
+//
+//   - timeout: timeout.WithTimeout[int](limit), cooperative (the default);
+//     timeout.WithTimeout[int](limit, timeout.Abandon()) for the abandon case.
+//   - retry: retry.Retry[int](retry.Config{MaxAttempts: attempts,
+//     BaseDelay: baseDelay, MaxDelay: maxDelay, Multiplier: multiplier,
+//     Jitter: true}); Jitter draws each delay from [d/2, 3d/2], the same as a
+//     jitter factor of 0.5.
+//
+// Every policy and pipeline is built once, before the timed loop, and the
+// Func it returns is called with the caller's context, as in real use: a
+// steady Func takes a new context per call at no extra cost.
+
+import (
+	"context"
+
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
+)
+
+// steadyCall calls fn with the caller's context.
+func steadyCall(ctx context.Context, fn resilience.Func[int]) call {
+	return func() (int, error) { return fn(ctx) }
+}
+
+func steadyRetryConfig() retry.Config {
+	return retry.Config{
+		MaxAttempts: attempts,
+		BaseDelay:   baseDelay,
+		MaxDelay:    maxDelay,
+		Multiplier:  multiplier,
+		Jitter:      true,
+	}
+}
+
+func steadyTimeout(ctx context.Context) call {
+	return steadyCall(ctx, timeout.WithTimeout[int](limit)(op))
+}
+
+func steadyAbandon(ctx context.Context) call {
+	return steadyCall(ctx, timeout.WithTimeout[int](limit, timeout.Abandon())(op))
+}
+
+func steadyRetry(ctx context.Context, fn func(context.Context) (int, error)) call {
+	return steadyCall(ctx, retry.Retry[int](steadyRetryConfig())(fn))
+}
