@@ -70,8 +70,10 @@ type Config struct {
 	// which a ShouldRetry can call to extend the default). It is not asked
 	// about the caller's own cancellation or deadline, nor about errors
 	// marked with [Permanent] or wrapped in a [RetryableError]: those are
-	// decided before it. It is called in the caller's goroutine, and
-	// concurrently when the Func is called concurrently.
+	// decided before it. It is called once for every other failed attempt,
+	// the last one included (its answer picks the error message), in the
+	// caller's goroutine, and concurrently when the Func is called
+	// concurrently.
 	ShouldRetry func(err error) bool
 
 	// OnRetry, if not nil, is called before each wait, in the caller's

@@ -20,8 +20,8 @@ const minTimerDelay = time.Microsecond
 // retryable error, waiting with exponential backoff between attempts, as
 // cfg describes. See the package documentation for the rules in full.
 //
-// The Funcs it builds return the value and error of the first successful
-// attempt, or, when Retry stops, the value of the last attempt with:
+// The Funcs it builds return the value of the first successful attempt and
+// a nil error, or, when Retry stops, the value of the last attempt with:
 //
 //   - an error for which errors.Is(err, ctx.Err()) holds, if the caller's
 //     context was canceled or its deadline passed (during an attempt or a
