@@ -1,0 +1,24 @@
+package monitor_test
+
+import (
+	"log/slog"
+	"math"
+	"slices"
+	"time"
+)
+
+var discard = slog.New(slog.DiscardHandler)
+
+func pow(x, y float64) float64 { return math.Pow(x, y) }
+
+func sortedCopy(ds []time.Duration) []time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s
+}
+
+// nearestRank returns the q-quantile of sorted by the nearest-rank method.
+func nearestRank(sorted []time.Duration, q float64) time.Duration {
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(i, 0)]
+}

@@ -1,0 +1,59 @@
+package monitor
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/steadyhq/steady/resilience"
+)
+
+// logEvery is the shortest time between two timeout lines of one Metrics.
+const logEvery = time.Second
+
+// logTimeout logs a timed-out call at Warn, at most once per logEvery per
+// Metrics; the line says how many timeouts went unlogged since the last one,
+// so a storm shows as one line a second, not thousands.
+func (m *Metrics) logTimeout(ctx context.Context, now, d time.Duration, o resilience.Outcome, err error) {
+	next := m.logNext.Load()
+	// 0 means no line yet; a reading that happens to be 0 only lets one
+	// line through early.
+	if next != 0 && int64(now) < next || !m.logNext.CompareAndSwap(next, int64(now+logEvery)) {
+		m.logSuppressed.Add(1)
+		return
+	}
+	suppressed := m.logSuppressed.Swap(0)
+	l := m.log()
+	if !l.Enabled(ctx, slog.LevelWarn) {
+		return
+	}
+	attrs := [...]slog.Attr{
+		slog.String("name", m.name),
+		slog.String("outcome", o.String()),
+		slog.Duration("duration", d),
+		slog.Int64("suppressed", suppressed),
+		{},
+	}
+	n := len(attrs) - 1
+	if err != nil {
+		attrs[n] = slog.Any("err", err)
+		n++
+	}
+	l.LogAttrs(ctx, slog.LevelWarn, "monitor: call timed out", attrs[:n]...)
+}
+
+// logAlert logs an alert event: Warn when it fires, Info when it resolves.
+func (m *Metrics) logAlert(ev AlertEvent) {
+	level, msg := slog.LevelInfo, "monitor: timeout rate alert resolved"
+	if ev.Firing {
+		level, msg = slog.LevelWarn, "monitor: timeout rate alert firing"
+	}
+	m.log().LogAttrs(context.Background(), level, msg,
+		slog.String("name", ev.Name),
+		slog.Float64("rate", ev.Rate),
+		slog.Int64("calls", ev.Calls),
+		slog.Int64("timeouts", ev.Timeouts),
+		slog.Duration("window", ev.Window),
+		slog.Float64("threshold", ev.Threshold),
+	)
+}

@@ -1,0 +1,241 @@
+package monitor
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/steadyhq/steady/internal/clock"
+	"github.com/steadyhq/steady/resilience"
+)
+
+// Default is the Metrics that [github.com/steadyhq/steady/httpx.MonitoredOperation]
+// records into, named "default" and logging to [slog.Default].
+var Default = NewMetrics(Name("default"))
+
+// Metrics counts calls: how many ended in each outcome, how long they took
+// (exact mean and max, estimated percentiles) and the timeout rate; it
+// evaluates alert rules on the timeout rate and logs timeouts and alerts.
+// [Monitor] records every call of a pipeline into one; [Metrics.Record]
+// records by hand; [Metrics.Snapshot] reads the figures.
+//
+// The zero value is ready to record, unnamed, with no alert rules, logging
+// to [slog.Default]; [NewMetrics] makes one with options. A Metrics is safe
+// for concurrent use, is shared by pipelines of any result type, and must not
+// be copied after first use. Recording takes no lock and does not allocate:
+// the counters are atomics, spread over shards so that goroutines on
+// different CPUs rarely touch the same cache line.
+//
+// The methods of a nil *Metrics do nothing (Snapshot returns a zero Stats),
+// and Err reports the nil pointer.
+type Metrics struct {
+	// Set by NewMetrics and never changed after.
+	name   string
+	logger *slog.Logger // nil: slog.Default()
+	err    error
+	rules  []*rule
+
+	abandoned     Gauge
+	logNext       atomic.Int64           // clock reading before which timeouts are not logged; 0: none logged yet
+	logSuppressed atomic.Int64           // timeouts not logged since the last line
+	base          atomic.Pointer[totals] // what Reset subtracts; nil: nothing
+	notify        notifier
+	home          sync.Pool     // of *shard; see shard
+	nextShard     atomic.Uint32 // the last shard handed out when home was empty
+
+	// Keeps the first shard off the cache lines of the fields above, which
+	// are read on every call.
+	_      [cacheLine]byte
+	shards [numShards]shard
+}
+
+const (
+	// numShards is the number of counter shards: one per CPU on machines
+	// of up to 8, while a Metrics stays under 40 KiB.
+	numShards = 8
+	cacheLine = 64
+)
+
+// Outcome slots in a shard.
+const (
+	idxSuccess = iota
+	idxFailure
+	idxTimeout // OutcomeTimeout and OutcomeDeadline
+	idxCanceled
+	numOutcomes
+)
+
+// shard holds one share of the counters. Each is written with atomic adds,
+// and the padding keeps neighbouring shards on separate cache lines.
+type shard struct {
+	n       [numOutcomes]atomic.Int64
+	sumLo   atomic.Uint64 // summed durations in ns, low 64 bits ...
+	sumHi   atomic.Uint64 // ... and carries out of them, so the sum cannot overflow
+	max     atomic.Int64  // longest duration in ns
+	buckets [numBuckets]atomic.Int64
+	_       [cacheLine]byte
+}
+
+// NewMetrics returns a Metrics configured by opts.
+//
+// NewMetrics cannot fail, so a bad option (a nil [Logger], an [AlertRule]
+// field out of range, a nil Option) is kept as the Metrics' configuration
+// error: [Metrics.Err] returns it, and [Monitor] turns it into the error of
+// every call, so the mistake shows at once rather than hiding behind a
+// default. The returned Metrics still records, with the valid options
+// applied.
+func NewMetrics(opts ...Option) *Metrics {
+	var o options
+	for i, opt := range opts {
+		if opt == nil {
+			o.fail(nilOptionError(i))
+			continue
+		}
+		opt.apply(&o)
+	}
+	m := &Metrics{name: o.name, logger: o.logger, err: o.err}
+	for _, r := range o.rules {
+		m.rules = append(m.rules, newRule(r))
+	}
+	return m
+}
+
+// Err returns the configuration error of m: the first bad option given to
+// [NewMetrics], as a [*resilience.ConfigError] (errors.Is(err,
+// [resilience.ErrInvalidConfig]) is true), or nil. For a nil m it returns a
+// ConfigError too.
+func (m *Metrics) Err() error {
+	if m == nil {
+		return errNilMetrics
+	}
+	return m.err
+}
+
+var errNilMetrics = &resilience.ConfigError{Pkg: "monitor", Field: "*Metrics", Want: "a Metrics (NewMetrics or a zero Metrics)"}
+
+// Abandoned returns the gauge of abandoned calls that are still running:
+// calls that a timeout in abandon mode returned from while the work went on
+// in its goroutine. Pass it to the timeout policy, which adds 1 when it
+// abandons a call and subtracts 1 when that work ends; [Stats.Abandoned]
+// reports it. A nil m returns a nil *Gauge, which does nothing.
+func (m *Metrics) Abandoned() *Gauge {
+	if m == nil {
+		return nil
+	}
+	return &m.abandoned
+}
+
+// Record records one call that took d and ended in outcome o, for callers
+// that measure by hand; [Monitor] calls it for every call of a pipeline.
+//
+// A negative d counts as 0, and an Outcome that is none of resilience's
+// counts as a failure. Record takes no lock and does not allocate (a
+// timeout may log, at most once a second; an alert rule's evaluation, at
+// most once a tick, may call its OnAlert on this goroutine).
+func (m *Metrics) Record(d time.Duration, o resilience.Outcome) {
+	if m == nil {
+		return
+	}
+	var now time.Duration
+	if len(m.rules) > 0 || outcomeIndex(o) == idxTimeout {
+		now = clock.Now()
+	}
+	m.record(context.Background(), now, d, o, nil)
+}
+
+// record counts one call that ended at clock reading now. ctx and err only
+// go to the timeout log line.
+func (m *Metrics) record(ctx context.Context, now, d time.Duration, o resilience.Outcome, err error) {
+	// Evaluate alert rules before counting this call, so that a window
+	// boundary falls exactly between the calls before and after it.
+	for _, r := range m.rules {
+		if int64(now) >= r.nextAt.Load() {
+			m.evaluate(now)
+			break
+		}
+	}
+	if d < 0 {
+		d = 0
+	}
+	i := outcomeIndex(o)
+	s := m.shard()
+	s.buckets[bucketOf(d)].Add(1)
+	if lo := s.sumLo.Add(uint64(d)); lo < uint64(d) {
+		s.sumHi.Add(1)
+	}
+	for {
+		cur := s.max.Load()
+		if int64(d) <= cur || s.max.CompareAndSwap(cur, int64(d)) {
+			break
+		}
+	}
+	// Count the outcome last: Snapshot reads the outcome counts first, so
+	// every call it counts is also in the durations it reads after.
+	s.n[i].Add(1)
+	m.home.Put(s)
+	if i == idxTimeout {
+		m.logTimeout(ctx, now, d, o, err)
+	}
+}
+
+// shard returns a shard to record into; record gives it back to m.home
+// when done.
+//
+// Goroutines on different CPUs should record into different shards and
+// keep to them: a shard picked at random each time is written by every CPU
+// in turn, and its cache lines move between CPUs on about every other call,
+// which made recording from 2 CPUs slower than from 1. sync.Pool keeps one
+// item per P (the runtime's CPU slot) and hands it back to the goroutine
+// running there, so it gives each P a shard of its own without a lock. When
+// the pool is empty (at first, after a GC, or when a goroutine was
+// preempted while holding one) the next shard in turn is handed out.
+func (m *Metrics) shard() *shard {
+	if s, ok := m.home.Get().(*shard); ok {
+		return s
+	}
+	return &m.shards[m.nextShard.Add(1)%numShards]
+}
+
+func outcomeIndex(o resilience.Outcome) int {
+	switch o {
+	case resilience.OutcomeSuccess:
+		return idxSuccess
+	case resilience.OutcomeTimeout, resilience.OutcomeDeadline:
+		return idxTimeout
+	case resilience.OutcomeCanceled:
+		return idxCanceled
+	default:
+		return idxFailure
+	}
+}
+
+// Reset sets the counts and durations back to zero, for per-phase reports
+// and tests. It does not touch the Abandoned gauge (that work is still
+// running) or the alert windows (an ongoing alert stays what it is).
+//
+// Reset does not stop concurrent Records: a call recorded while Reset runs
+// may be counted in the new phase or dropped, and may be missing from Max,
+// and a Snapshot taken at the same time may see some fields reset and
+// others not. With no concurrent Records, the next Snapshot is exactly the
+// calls recorded after Reset.
+func (m *Metrics) Reset() {
+	if m == nil {
+		return
+	}
+	t := new(totals)
+	m.collect(t)
+	for i := range m.shards {
+		m.shards[i].max.Store(0)
+	}
+	m.base.Store(t)
+}
+
+// log returns the logger to use now.
+func (m *Metrics) log() *slog.Logger {
+	if m.logger != nil {
+		return m.logger
+	}
+	return slog.Default()
+}

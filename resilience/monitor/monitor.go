@@ -1,0 +1,59 @@
+package monitor
+
+import (
+	"context"
+
+	"github.com/steadyhq/steady/internal/clock"
+	"github.com/steadyhq/steady/resilience"
+)
+
+// Monitor returns a Policy that records the duration and outcome of every
+// call into m, and returns what the call returned, unchanged.
+//
+// The outcome is [resilience.Classify]'s, counted as: success in
+// Successes; failure in Failures; timeout (a limit inside fired) and
+// deadline (the caller's own deadline passed) in Timeouts; canceled (the
+// caller canceled) in Canceled, which is not a failure. A call that panics
+// counts as a failure and the panic goes on. The duration is measured with
+// the monotonic clock, read once before and once after the call. On success
+// Monitor does not allocate.
+//
+// Placed outermost in a pipeline (the recommended order is Monitor,
+// Breaker, Retry, Timeout), it sees each logical call as the caller does,
+// retries and all. Any number of pipelines, of any result type, may share
+// one m.
+//
+// If m is nil or has a configuration error ([Metrics.Err]), every call
+// fails at once with that error, a [*resilience.ConfigError], without
+// calling next. A nil ctx fails with [resilience.ErrNilContext] and a nil
+// next with [resilience.ErrNilFunc]; neither is recorded.
+func Monitor[T any](m *Metrics) resilience.Policy[T] {
+	if err := m.Err(); err != nil {
+		return func(resilience.Func[T]) resilience.Func[T] { return resilience.Fail[T](err) }
+	}
+	return func(next resilience.Func[T]) resilience.Func[T] {
+		if next == nil {
+			return resilience.Fail[T](resilience.ErrNilFunc)
+		}
+		return func(ctx context.Context) (v T, err error) {
+			if ctx == nil {
+				return v, resilience.ErrNilContext
+			}
+			start := clock.Now()
+			returned := false
+			defer func() {
+				if !returned {
+					// next panicked (or called runtime.Goexit): the call
+					// failed, and the panic goes on after this.
+					end := clock.Now()
+					m.record(ctx, end, end-start, resilience.OutcomeFailure, nil)
+				}
+			}()
+			v, err = next(ctx)
+			returned = true
+			end := clock.Now()
+			m.record(ctx, end, end-start, resilience.Classify(ctx, err), err)
+			return v, err
+		}
+	}
+}

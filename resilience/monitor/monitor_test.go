@@ -1,0 +1,214 @@
+package monitor_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/monitor"
+)
+
+type netTimeout struct{}
+
+func (netTimeout) Error() string { return "i/o timeout" }
+func (netTimeout) Timeout() bool { return true }
+
+func TestMonitor_outcomes(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name string
+		// call makes the call through call (the monitored Func) and
+		// returns what it returned.
+		call func(call resilience.Func[int]) (int, error)
+		fn   resilience.Func[int]
+		want monitor.Stats // counts only
+	}{
+		{
+			name: "success",
+			fn: func(context.Context) (int, error) {
+				time.Sleep(3 * time.Second)
+				return 7, nil
+			},
+			want: monitor.Stats{Successes: 1},
+		},
+		{
+			name: "failure",
+			fn: func(context.Context) (int, error) {
+				time.Sleep(3 * time.Second)
+				return 0, boom
+			},
+			want: monitor.Stats{Failures: 1},
+		},
+		{
+			name: "inner timeout is a timeout",
+			fn: func(ctx context.Context) (int, error) {
+				ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+				defer cancel()
+				<-ctx.Done()
+				return 0, fmt.Errorf("attempt: %w", ctx.Err())
+			},
+			want: monitor.Stats{Timeouts: 1},
+		},
+		{
+			name: "net-style timeout is a timeout",
+			fn: func(context.Context) (int, error) {
+				time.Sleep(3 * time.Second)
+				return 0, netTimeout{}
+			},
+			want: monitor.Stats{Timeouts: 1},
+		},
+		{
+			name: "caller's deadline is a timeout",
+			call: func(call resilience.Func[int]) (int, error) {
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				defer cancel()
+				return call(ctx)
+			},
+			fn: func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				return 0, ctx.Err()
+			},
+			want: monitor.Stats{Timeouts: 1},
+		},
+		{
+			name: "caller's cancel is not a failure",
+			call: func(call resilience.Func[int]) (int, error) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				time.AfterFunc(3*time.Second, cancel)
+				return call(ctx)
+			},
+			fn: func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				return 0, ctx.Err()
+			},
+			want: monitor.Stats{Canceled: 1},
+		},
+		{
+			name: "caller's cancel, whatever fn returned",
+			call: func(call resilience.Func[int]) (int, error) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				time.AfterFunc(3*time.Second, cancel)
+				return call(ctx)
+			},
+			fn: func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				return 0, boom
+			},
+			want: monitor.Stats{Canceled: 1},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m := quiet(t)
+				call := monitor.Monitor[int](m)(tc.fn)
+				if tc.call == nil {
+					tc.call = func(call resilience.Func[int]) (int, error) { return call(context.Background()) }
+				}
+				wantV, wantErr := tc.call(tc.fn) // the same call, unmonitored
+				v, err := tc.call(call)
+				assert.Equal(t, wantV, v, "value passes through")
+				assert.Equal(t, wantErr, err, "error passes through")
+
+				s := m.Snapshot()
+				tc.want.Total = 1
+				if tc.want.Timeouts == 1 {
+					tc.want.TimeoutRate = 1
+				}
+				tc.want.Mean, tc.want.Max = 3*time.Second, 3*time.Second
+				tc.want.P50, tc.want.P90, tc.want.P99 = s.P50, s.P90, s.P99
+				assert.Equal(t, tc.want, s)
+				assert.InEpsilon(t, float64(3*time.Second), float64(s.P50), 0.0625)
+			})
+		})
+	}
+}
+
+func TestMonitor_passesThroughUnchanged(t *testing.T) {
+	want := errors.New("boom")
+	m := quiet(t)
+	v, err := monitor.Monitor[string](m)(func(context.Context) (string, error) { return "partial", want })(t.Context())
+	assert.Equal(t, "partial", v)
+	assert.Same(t, want, err)
+}
+
+func TestMonitor_passesContext(t *testing.T) {
+	type key struct{}
+	ctx := context.WithValue(t.Context(), key{}, "v")
+	_, err := monitor.Monitor[int](quiet(t))(func(ctx context.Context) (int, error) {
+		assert.Equal(t, "v", ctx.Value(key{}))
+		return 0, nil
+	})(ctx)
+	require.NoError(t, err)
+}
+
+func TestMonitor_panicCountsAsFailure(t *testing.T) {
+	m := quiet(t)
+	call := monitor.Monitor[int](m)(func(context.Context) (int, error) { panic("kaboom") })
+	assert.PanicsWithValue(t, "kaboom", func() { _, _ = call(t.Context()) }, "the panic goes on")
+	s := m.Snapshot()
+	assert.Equal(t, int64(1), s.Total)
+	assert.Equal(t, int64(1), s.Failures)
+}
+
+func TestMonitor_sharedAcrossResultTypes(t *testing.T) {
+	m := quiet(t)
+	ints := resilience.Compose(monitor.Monitor[int](m))(func(context.Context) (int, error) { return 1, nil })
+	strs := resilience.Compose(monitor.Monitor[string](m))(func(context.Context) (string, error) { return "", errors.New("x") })
+	for range 3 {
+		_, _ = ints(t.Context())
+		_, _ = strs(t.Context())
+	}
+	_, _ = resilience.Do(t.Context(), func(context.Context) (bool, error) { return true, nil }, monitor.Monitor[bool](m))
+	s := m.Snapshot()
+	assert.Equal(t, int64(7), s.Total)
+	assert.Equal(t, int64(4), s.Successes)
+	assert.Equal(t, int64(3), s.Failures)
+}
+
+func TestMonitor_badInput(t *testing.T) {
+	called := false
+	fn := func(context.Context) (int, error) { called = true; return 1, nil }
+
+	t.Run("nil Metrics", func(t *testing.T) {
+		call := monitor.Monitor[int](nil)(fn)
+		for range 2 { // every call, not just the first
+			_, err := call(t.Context())
+			var ce *resilience.ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, "monitor", ce.Pkg)
+			assert.ErrorIs(t, err, resilience.ErrInvalidConfig)
+		}
+	})
+	t.Run("misconfigured Metrics", func(t *testing.T) {
+		m := monitor.NewMetrics(monitor.Alert(monitor.AlertRule{Threshold: 2}))
+		call := monitor.Monitor[int](m)(fn)
+		_, err := call(t.Context())
+		require.ErrorIs(t, err, resilience.ErrInvalidConfig)
+		assert.Same(t, m.Err(), err)
+		assert.EqualError(t, err, "monitor: AlertRule.Threshold is 2, want > 0 and < 1")
+	})
+	t.Run("nil ctx", func(t *testing.T) {
+		m := quiet(t)
+		//nolint:staticcheck // a nil context is the bad input under test
+		_, err := monitor.Monitor[int](m)(fn)(nil)
+		assert.ErrorIs(t, err, resilience.ErrNilContext)
+		assert.Zero(t, m.Snapshot().Total, "not a call: not recorded")
+	})
+	t.Run("nil next", func(t *testing.T) {
+		m := quiet(t)
+		_, err := monitor.Monitor[int](m)(nil)(t.Context())
+		assert.ErrorIs(t, err, resilience.ErrNilFunc)
+		assert.Zero(t, m.Snapshot().Total)
+	})
+	assert.False(t, called, "fn must not run when the input is bad")
+}
