@@ -73,3 +73,30 @@ func TestIsRetryable_doesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(1000, func() { _ = retry.IsRetryable(err) })
 	assert.Zero(t, allocs)
 }
+
+// A call that waits several times allocates no more than a call that waits
+// once: its one timer is reset for later waits, never re-created. (The
+// delays are a few microseconds of real time, long enough to need a timer.)
+func TestRetry_oneTimerPerCall(t *testing.T) {
+	allocsFor := func(waits int) float64 {
+		calls := 0
+		call := retry.Retry[int](retry.Config{
+			MaxAttempts: waits + 1, BaseDelay: 2 * time.Microsecond, MaxDelay: 2 * time.Microsecond,
+		})(func(context.Context) (int, error) {
+			calls++
+			if calls%(waits+1) != 0 {
+				return 0, errBoom
+			}
+			return calls, nil
+		})
+		ctx := context.Background()
+		return testing.AllocsPerRun(50, func() {
+			if _, err := call(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	one := allocsFor(1)
+	assert.NotZero(t, one, "a wait of a microsecond or more uses a timer")
+	assert.Equal(t, one, allocsFor(4))
+}
