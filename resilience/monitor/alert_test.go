@@ -1,0 +1,393 @@
+package monitor_test
+
+import (
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/resilience/monitor"
+)
+
+// events collects the AlertEvents a rule delivers.
+type events struct {
+	mu   sync.Mutex
+	list []monitor.AlertEvent
+}
+
+func (e *events) add(ev monitor.AlertEvent) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.list = append(e.list, ev)
+}
+
+func (e *events) get() []monitor.AlertEvent {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]monitor.AlertEvent(nil), e.list...)
+}
+
+// tick is the bucket width of the rules below (Window/10): sleeping one
+// tick inside a bubble always starts exactly one new bucket, whatever the
+// clock's phase.
+const (
+	window = 10 * time.Second
+	tick   = window / 10
+)
+
+func record(m *monitor.Metrics, n int, o interface{ String() string }) {
+	for range n {
+		switch o {
+		case timedOut:
+			m.Record(time.Second, timedOut)
+		case success:
+			m.Record(time.Millisecond, success)
+		case canceled:
+			m.Record(time.Millisecond, canceled)
+		default:
+			m.Record(time.Millisecond, failure)
+		}
+	}
+}
+
+func alerting(t *testing.T, ev *events, r monitor.AlertRule) *monitor.Metrics {
+	t.Helper()
+	if r.Window == 0 {
+		r.Window = window
+	}
+	r.OnAlert = ev.add
+	return quiet(t, monitor.Name("api"), monitor.Alert(r))
+}
+
+func TestAlert_firesOncePerCrossing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+
+		record(m, 9, timedOut)
+		time.Sleep(tick)
+		m.Snapshot()
+		assert.Empty(t, ev.get(), "9 calls: below MinCalls")
+
+		record(m, 1, timedOut)
+		record(m, 5, success)
+		assert.Empty(t, ev.get(), "evaluated once per tick, not per call")
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, ev.get(), 1)
+		assert.Equal(t, monitor.AlertEvent{
+			Firing: true, Rate: 10.0 / 15.0, Calls: 15, Timeouts: 10,
+			Window: window, Threshold: 0.5, Name: "api",
+		}, ev.get()[0])
+
+		for range 5 { // still above: no new firing
+			record(m, 10, timedOut)
+			time.Sleep(tick)
+			m.Snapshot()
+		}
+		assert.Len(t, ev.get(), 1)
+	})
+}
+
+func TestAlert_evaluatedByRecordToo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{Threshold: 0.5})
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		record(m, 1, success) // the first call of the new tick evaluates it
+		require.Len(t, ev.get(), 1)
+		assert.True(t, ev.get()[0].Firing)
+		assert.Equal(t, int64(10), ev.get()[0].Calls, "the window ends where the tick starts")
+	})
+}
+
+func TestAlert_resolves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, ev.get(), 1)
+
+		record(m, 10, success) // 10 of 20: not above 0.5
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, ev.get(), 2)
+		assert.Equal(t, monitor.AlertEvent{
+			Firing: false, Rate: 0.5, Calls: 20, Timeouts: 10,
+			Window: window, Threshold: 0.5, Name: "api",
+		}, ev.get()[1])
+
+		time.Sleep(tick)
+		m.Snapshot()
+		assert.Len(t, ev.get(), 2, "resolves once")
+	})
+}
+
+func TestAlert_canceledCallsLeftOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+		record(m, 6, timedOut)
+		record(m, 4, failure)
+		record(m, 100, canceled)
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, ev.get(), 1)
+		assert.Equal(t, int64(10), ev.get()[0].Calls)
+		assert.Equal(t, 0.6, ev.get()[0].Rate)
+	})
+}
+
+func TestAlert_windowAgesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, ev.get(), 1)
+
+		time.Sleep(window - tick) // the timeouts' bucket is the oldest in the window
+		m.Snapshot()
+		require.Len(t, ev.get(), 1, "still in the window")
+
+		time.Sleep(tick) // now it is out
+		m.Snapshot()
+		require.Len(t, ev.get(), 2)
+		assert.Equal(t, monitor.AlertEvent{
+			Firing: false, Window: window, Threshold: 0.5, Name: "api",
+		}, ev.get()[1], "too few calls resolves")
+	})
+}
+
+func TestAlert_slidesBucketByBucket(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 1, Threshold: 0.5, Cooldown: time.Nanosecond})
+		// One timeout per tick for 10 ticks, then one success per tick:
+		// each tick one timeout leaves the window and one success enters,
+		// so the rate comes down to 0.5 after 5 successes.
+		for range 10 {
+			record(m, 1, timedOut)
+			time.Sleep(tick)
+		}
+		require.Len(t, ev.get(), 1)
+		for i := range 5 {
+			require.Len(t, ev.get(), 1, "after %d successes", i)
+			record(m, 1, success)
+			time.Sleep(tick)
+			m.Snapshot()
+		}
+		require.Len(t, ev.get(), 2)
+		assert.Equal(t, monitor.AlertEvent{
+			Rate: 0.5, Calls: 10, Timeouts: 5, Window: window, Threshold: 0.5, Name: "api",
+		}, ev.get()[1])
+	})
+}
+
+func TestAlert_thresholdIsStrict(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 4, Threshold: 0.25})
+		record(m, 1, timedOut)
+		record(m, 3, success)
+		time.Sleep(tick)
+		m.Snapshot()
+		assert.Empty(t, ev.get(), "0.25 is not above 0.25")
+	})
+}
+
+func TestAlert_cooldown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5, Cooldown: time.Minute})
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, ev.get(), 1)
+		firedAt := time.Now()
+
+		record(m, 100, success)
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, ev.get(), 2, "resolved")
+
+		// A new storm crosses again and again, but the next firing waits
+		// out the cool-down.
+		for time.Since(firedAt) < time.Minute {
+			require.Len(t, ev.get(), 2, "fired again %v after the last firing", time.Since(firedAt))
+			record(m, 200, timedOut)
+			time.Sleep(tick)
+			m.Snapshot()
+		}
+		require.Len(t, ev.get(), 3)
+		assert.True(t, ev.get()[2].Firing)
+	})
+}
+
+func TestAlert_defaultCooldownIsWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var firings []time.Time
+		m := quiet(t, monitor.Alert(monitor.AlertRule{Window: window, MinCalls: 10, Threshold: 0.5,
+			OnAlert: func(ev monitor.AlertEvent) {
+				if ev.Firing {
+					firings = append(firings, time.Now())
+				}
+			}}))
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		m.Snapshot() // fires: 10 of 10
+		record(m, 10, success)
+		time.Sleep(tick)
+		m.Snapshot() // resolves: 10 of 20
+		for len(firings) < 2 {
+			record(m, 5, timedOut) // above again from the next tick on
+			time.Sleep(tick)
+			m.Snapshot()
+		}
+		gap := firings[1].Sub(firings[0])
+		assert.GreaterOrEqual(t, gap, window, "cool-down defaults to Window")
+		assert.Less(t, gap, window+tick, "and fires at the first tick after it")
+	})
+}
+
+func TestAlert_defaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := quiet(t, monitor.Alert(monitor.AlertRule{Threshold: 0.5, OnAlert: ev.add}))
+		record(m, 9, timedOut)
+		time.Sleep(3 * time.Second) // the default window is 30s: a tick is 3s
+		m.Snapshot()
+		assert.Empty(t, ev.get(), "default MinCalls is 10")
+		record(m, 1, timedOut)
+		time.Sleep(3 * time.Second)
+		m.Snapshot()
+		require.Len(t, ev.get(), 1)
+		assert.Equal(t, 30*time.Second, ev.get()[0].Window)
+		assert.Equal(t, "", ev.get()[0].Name)
+	})
+}
+
+func TestAlert_severalRules(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var fast, slow events
+		m := quiet(t,
+			monitor.Alert(monitor.AlertRule{Window: 10 * time.Second, MinCalls: 10, Threshold: 0.5, OnAlert: fast.add}),
+			monitor.Alert(monitor.AlertRule{Window: 100 * time.Second, MinCalls: 10, Threshold: 0.9, OnAlert: slow.add}),
+		)
+		record(m, 20, timedOut)
+		record(m, 10, success)
+		time.Sleep(10 * time.Second)
+		m.Snapshot()
+		assert.Len(t, fast.get(), 1, "2/3 > 0.5")
+		assert.Empty(t, slow.get(), "2/3 <= 0.9")
+		record(m, 200, timedOut)
+		time.Sleep(10 * time.Second)
+		m.Snapshot()
+		assert.Len(t, slow.get(), 1)
+	})
+}
+
+func TestAlert_onceUnderConcurrentRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 3 {
+					record(m, 50, timedOut)
+					time.Sleep(tick)
+				}
+				record(m, 50, timedOut)
+			})
+		}
+		wg.Wait()
+		evs := ev.get()
+		require.Len(t, evs, 1)
+		assert.True(t, evs[0].Firing)
+		// The tick's worth, 8 goroutines × 50; calls made in the first
+		// moments of the next tick, while it is evaluated, may count too.
+		assert.GreaterOrEqual(t, evs[0].Calls, int64(400))
+		assert.LessOrEqual(t, evs[0].Calls, int64(800))
+	})
+}
+
+func TestAlert_callbackMayUseMetrics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var seen []monitor.AlertEvent
+		var during monitor.Stats
+		var m *monitor.Metrics
+		m = quiet(t, monitor.Alert(monitor.AlertRule{Window: window, MinCalls: 10, Threshold: 0.5,
+			OnAlert: func(ev monitor.AlertEvent) {
+				seen = append(seen, ev)
+				if ev.Firing {
+					// Record, read, and even cause the next event from
+					// inside the callback: no lock of m is held here.
+					during = m.Snapshot()
+					record(m, 100, success)
+					time.Sleep(tick)
+					m.Snapshot()
+					assert.Len(t, seen, 1, "the next event waits for this callback to return")
+				}
+			}}))
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, seen, 2)
+		assert.True(t, seen[0].Firing)
+		assert.False(t, seen[1].Firing, "delivered in order, after the first returned")
+		assert.Equal(t, int64(10), during.Timeouts)
+	})
+}
+
+func TestAlert_panickingCallbackDoesNotStopLaterEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls int
+		m := quiet(t, monitor.Alert(monitor.AlertRule{Window: window, MinCalls: 10, Threshold: 0.5,
+			OnAlert: func(e monitor.AlertEvent) {
+				calls++
+				if e.Firing {
+					panic("callback bug")
+				}
+			}}))
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		assert.PanicsWithValue(t, "callback bug", func() { m.Snapshot() })
+		record(m, 100, success)
+		time.Sleep(tick)
+		m.Snapshot()
+		assert.Equal(t, 2, calls, "the resolution is still delivered")
+	})
+}
+
+func TestAlert_resetDoesNotTouchWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+		record(m, 10, timedOut)
+		m.Reset()
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, ev.get(), 1, "the timeouts before Reset still count for the alert")
+		assert.Zero(t, m.Snapshot().Total)
+	})
+}
+
+func TestAlert_nothingEvaluatesWithoutCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+		record(m, 10, timedOut)
+		time.Sleep(time.Hour)
+		assert.Empty(t, ev.get(), "no goroutine evaluates in the background")
+		m.Snapshot()
+		assert.Empty(t, ev.get(), "and after an hour the timeouts are long out of the window")
+	})
+}
