@@ -8,13 +8,13 @@ require (
 	github.com/eapache/go-resiliency v1.7.0
 	github.com/failsafe-go/failsafe-go v0.9.8
 	github.com/sony/gobreaker/v2 v2.4.0
+	github.com/steadyhq/steady v0.0.0
 	go.uber.org/goleak v1.3.0
 )
 
 require (
 	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
-	github.com/steadyhq/steady v0.0.0
 	golang.org/x/perf v0.0.0-20250909190841-7e13e04d9366 // indirect
 )
 

@@ -10,6 +10,9 @@ package benchmarks_test
 //     BaseDelay: baseDelay, MaxDelay: maxDelay, Multiplier: multiplier,
 //     Jitter: true}); Jitter draws each delay from [d/2, 3d/2], the same as a
 //     jitter factor of 0.5.
+//   - monitor: monitor.Monitor[int](monitor.NewMetrics(monitor.Name("bench"))),
+//     one Metrics shared by every goroutine of a parallel benchmark, with no
+//     alert rule and the default logger (a success logs nothing).
 //
 // Every policy and pipeline is built once, before the timed loop, and the
 // Func it returns is called with the caller's context, as in real use: a
@@ -19,6 +22,7 @@ import (
 	"context"
 
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
@@ -48,4 +52,9 @@ func steadyAbandon(ctx context.Context) call {
 
 func steadyRetry(ctx context.Context, fn func(context.Context) (int, error)) call {
 	return steadyCall(ctx, retry.Retry[int](steadyRetryConfig())(fn))
+}
+
+func steadyMonitor(ctx context.Context) call {
+	m := monitor.NewMetrics(monitor.Name("bench"))
+	return steadyCall(ctx, monitor.Monitor[int](m)(op))
 }
