@@ -1,0 +1,114 @@
+package httpx
+
+import (
+	"context"
+	"time"
+
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
+)
+
+// APICallWithTimeout GETs url, giving the whole call — DNS, connect, TLS,
+// headers and reading the whole body — at most timeout. The body is read
+// into memory, up to 10 MiB.
+//
+// When the limit fires, errors.Is(err, context.DeadlineExceeded) is true and
+// the error is a *timeout.Error naming the limit. A shorter deadline on ctx
+// wins and comes back as ctx's own error; so does ctx's cancellation. A
+// non-2xx status returns the response and a [*StatusError]. An invalid url
+// (empty, unparsable, not http or https) or a timeout <= 0 fails at once,
+// without a request. Errors never show credentials from url.
+func APICallWithTimeout(ctx context.Context, url string, timeout time.Duration) (*APIResponse, error) {
+	if timeout <= 0 {
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "timeout", Value: timeout, Want: "> 0"}
+	}
+	c, err := NewClient(Config{Timeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	return c.Get(ctx, url)
+}
+
+// APICallWithDeadline GETs url, finishing — body read included — by
+// deadline. A deadline already past fails at once with a *timeout.Error,
+// without a request. An earlier deadline on ctx wins, as does ctx's
+// cancellation. Otherwise it behaves like [APICallWithTimeout]; a zero
+// deadline is invalid input.
+func APICallWithDeadline(ctx context.Context, url string, deadline time.Time) (*APIResponse, error) {
+	if deadline.IsZero() {
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "deadline", Value: "the zero time", Want: "a time"}
+	}
+	if ctx == nil {
+		return nil, resilience.ErrNilContext
+	}
+	if _, err := parseURL(url); err != nil {
+		return nil, err
+	}
+	c := defaultClient()
+	get := func(ctx context.Context) (*APIResponse, error) { return c.Get(ctx, url) }
+	return timeout.WithDeadline[*APIResponse](deadline)(get)(ctx)
+}
+
+// APICallWithRetry GETs url, trying again after a failure up to maxRetries
+// times (maxRetries = 3 means at most 4 attempts), with exponential backoff
+// and jitter from [retry.DefaultConfig]. timeout bounds each attempt, body
+// included.
+//
+// Retried: connection errors, attempt timeouts, 408, 429 and 5xx (except
+// 501). Not retried: other 4xx, ctx's cancellation or deadline, invalid
+// input. A Retry-After header, in seconds or as an HTTP date, sets the next
+// wait; a wait that would pass ctx's deadline ends the call at once. When
+// retries run out the error is a *retry.Error with the attempt count,
+// wrapping the last attempt's error; for a final non-2xx status the last
+// response is returned too. [APIResponse.Attempts] counts the requests sent.
+func APICallWithRetry(ctx context.Context, url string, timeout time.Duration, maxRetries int) (*APIResponse, error) {
+	if timeout <= 0 {
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "timeout", Value: timeout, Want: "> 0"}
+	}
+	if maxRetries < 0 {
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "maxRetries", Value: maxRetries, Want: ">= 0"}
+	}
+	cfg := retry.DefaultConfig()
+	cfg.MaxAttempts = maxRetries + 1
+	c, err := NewClient(Config{Timeout: timeout, Retry: &cfg})
+	if err != nil {
+		return nil, err
+	}
+	return c.Get(ctx, url)
+}
+
+// MonitoredOperation runs operation with a context that expires after
+// timeout and records its duration and outcome into [monitor.Default]. It
+// returns operation's error; when the limit fired, the error satisfies
+// errors.Is(err, context.DeadlineExceeded). The operation should honour its
+// context: the call returns when operation returns.
+//
+// A nil operation or a timeout <= 0 fails at once, without calling
+// anything and without recording.
+func MonitoredOperation(ctx context.Context, timeout time.Duration, operation func(context.Context) error) error {
+	if operation == nil {
+		return &resilience.ConfigError{Pkg: "httpx", Field: "operation", Want: "a function"}
+	}
+	if timeout <= 0 {
+		return &resilience.ConfigError{Pkg: "httpx", Field: "timeout", Value: timeout, Want: "> 0"}
+	}
+	_, err := resilience.Do(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, operation(ctx)
+	}, monitor.Monitor[struct{}](monitor.Default), timeoutPolicy[struct{}](timeout))
+	return err
+}
+
+// defaultClient is the Client behind the package functions: no policies of
+// its own, the shared default http.Client.
+func defaultClient() *Client {
+	c, _ := NewClient(Config{}) // the zero Config is valid
+	return c
+}
+
+// timeoutPolicy exists so that the parameter named timeout in the functions
+// above does not hide the package.
+func timeoutPolicy[T any](d time.Duration) resilience.Policy[T] {
+	return timeout.WithTimeout[T](d)
+}

@@ -1,0 +1,218 @@
+package httpx
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
+)
+
+// Client makes API calls through a pipeline of policies (see [Config]): it
+// sends a request, reads the whole response body into an [APIResponse], and
+// turns a non-2xx status into a [*StatusError].
+//
+// A Client is safe for concurrent use and should be made once and reused:
+// it holds the breakers of the hosts it calls and, through its http.Client,
+// a pool of connections.
+type Client struct {
+	hc       *http.Client
+	cfg      Config
+	maxBody  int64
+	breakers *breakerSet
+	pipe     *policies[*APIResponse]
+}
+
+// NewClient returns a Client configured by cfg, or a *resilience.ConfigError
+// naming the first invalid field.
+func NewClient(cfg Config) (*Client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Retry != nil {
+		r := *cfg.Retry // a private copy: the caller may change theirs
+		cfg.Retry = &r
+	}
+	c := &Client{hc: cfg.HTTPClient, cfg: cfg, maxBody: cfg.MaxBodySize, breakers: newBreakerSet(cfg.Breaker)}
+	if c.hc == nil {
+		c.hc = defaultHTTPClient
+	}
+	if c.maxBody == 0 {
+		c.maxBody = DefaultMaxBodySize
+	}
+	var limit resilience.Policy[*APIResponse]
+	if cfg.Timeout > 0 {
+		limit = timeout.WithTimeout[*APIResponse](cfg.Timeout)
+	}
+	c.pipe = newPolicies(&c.cfg, c.breakers, limit)
+	return c, nil
+}
+
+// defaultHTTPClient is shared by every Client made without an HTTPClient,
+// so that they share one connection pool. It has no Timeout: limits come
+// from the policies, through the request's context.
+var defaultHTTPClient = &http.Client{Transport: newDefaultTransport()}
+
+func newDefaultTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// Get fetches rawURL with a GET request. See [Client.Do].
+func (c *Client) Get(ctx context.Context, rawURL string) (*APIResponse, error) {
+	if ctx == nil {
+		return nil, resilience.ErrNilContext
+	}
+	u, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("httpx: GET %s: %w", redactURL(u), err)
+	}
+	return c.Do(ctx, req)
+}
+
+// Do sends req through the Client's pipeline and reads the whole response.
+// ctx bounds the whole call, retries and waits included; req's own context
+// is replaced by it.
+//
+// For a 2xx status Do returns the response and a nil error. For any other
+// status it returns the response too, with a [*StatusError]. When retries
+// are configured the response is the last attempt's. Invalid input (a nil
+// ctx or request, a URL that is not absolute http or https) fails at once,
+// without a request; [ErrInvalidURL] marks a bad URL.
+//
+// Requests whose method is not idempotent, or whose body cannot be
+// replayed, are sent once (see [Config.RetryNonIdempotent]).
+func (c *Client) Do(ctx context.Context, req *http.Request) (*APIResponse, error) {
+	if ctx == nil {
+		return nil, resilience.ErrNilContext
+	}
+	if req == nil {
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "req", Want: "a non-nil *http.Request"}
+	}
+	if err := checkURL(req.URL); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	p, err := c.pipe.forRequest(req.URL, idempotent(req, &c.cfg) && replayable(req))
+	if err != nil {
+		return nil, err
+	}
+	cl := &call{c: c, req: req}
+	resp, err := p(cl.attempt)(ctx)
+	if resp == nil && err != nil {
+		resp = cl.last
+	}
+	if resp != nil {
+		resp.Attempts = cl.attempts
+		resp.Duration = time.Since(start)
+	}
+	return resp, err
+}
+
+// Breakers returns the circuit breakers the Client has made so far, by
+// host. It is empty when [Config.Breaker] is nil.
+func (c *Client) Breakers() map[string]*breaker.CircuitBreaker {
+	return c.breakers.all()
+}
+
+// call is the state of one Client.Do: the attempts made and the last
+// response read, which is returned with the error when a policy that gave
+// up did not pass the response on.
+type call struct {
+	c        *Client
+	req      *http.Request
+	attempts int
+	last     *APIResponse
+}
+
+func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
+	cl.attempts++
+	cl.last = nil
+	req := cl.req
+	r := req.Clone(ctx)
+	if cl.attempts > 1 && req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, retry.Permanent(fmt.Errorf("httpx: %s %s: replaying the request body: %w", req.Method, redactURL(req.URL), err))
+		}
+		r.Body = body
+	}
+	resp, err := cl.c.hc.Do(r)
+	if err != nil {
+		return nil, redactErr(err, req.URL)
+	}
+	body, tooLarge, err := readBody(resp.Body, resp.ContentLength, cl.c.maxBody)
+	_ = resp.Body.Close()
+	ar := &APIResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
+	cl.last = ar
+	switch {
+	case tooLarge:
+		return ar, &bodyTooLargeError{method: req.Method, url: redactURL(req.URL), limit: cl.c.maxBody}
+	case err != nil:
+		return ar, fmt.Errorf("httpx: %s %s: reading the body: %w", req.Method, redactURL(req.URL), err)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return ar, newStatusError(req, resp)
+	}
+	return ar, nil
+}
+
+func newStatusError(req *http.Request, resp *http.Response) *StatusError {
+	se := &StatusError{Method: req.Method, URL: redactURL(req.URL), StatusCode: resp.StatusCode}
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		se.Wait, _ = parseRetryAfter(v, time.Now(), maxRetryAfter)
+	}
+	return se
+}
+
+// parseURL parses and checks a URL given as a string.
+func parseURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, &invalidURLError{reason: "empty"}
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Not err itself: url.Parse quotes the whole input, credentials
+		// and all.
+		reason := "does not parse"
+		if ue, ok := err.(*url.Error); ok {
+			reason += ": " + ue.Err.Error()
+		}
+		return nil, &invalidURLError{reason: reason}
+	}
+	if err := checkURL(u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// checkURL rejects what http.Client would reject with an untyped error,
+// so that we never have to classify one.
+func checkURL(u *url.URL) error {
+	switch {
+	case u == nil:
+		return &invalidURLError{reason: "nil"}
+	case u.Scheme != "http" && u.Scheme != "https":
+		return &invalidURLError{url: redactURL(u), reason: fmt.Sprintf("scheme %q is not supported, want http or https", u.Scheme)}
+	case u.Host == "":
+		return &invalidURLError{url: redactURL(u), reason: "no host"}
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package httpx_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/retry"
+)
+
+// fastRetry retries quickly, so tests spend no time in backoff.
+func fastRetry(attempts int) *retry.Config {
+	return &retry.Config{MaxAttempts: attempts, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
+}
+
+func TestNewClient_validation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		cfg   httpx.Config
+		field string
+	}{
+		{"negative timeout", httpx.Config{Timeout: -time.Second}, "Config.Timeout"},
+		{"negative body size", httpx.Config{MaxBodySize: -1}, "Config.MaxBodySize"},
+		{"bad retry", httpx.Config{Retry: &retry.Config{Multiplier: 0.5}}, "Config.Multiplier"},
+		{"bad breaker", httpx.Config{Breaker: &breaker.Settings{FailureRate: 2}}, "FailureRate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := httpx.NewClient(tc.cfg)
+			require.ErrorIs(t, err, resilience.ErrInvalidConfig)
+			assert.ErrorContains(t, err, tc.field)
+			_, err = httpx.NewTransport(nil, tc.cfg)
+			require.ErrorIs(t, err, resilience.ErrInvalidConfig)
+		})
+	}
+	_, err := httpx.NewClient(httpx.Config{})
+	assert.NoError(t, err, "the zero Config is valid")
+}
+
+func TestClient_bodiesClosedAcrossRetries(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, statuses(503, 500, 429, 200))
+	ct := newCountingTransport(t)
+	c := httptestClient(t, httpx.Config{Timeout: time.Second, Retry: fastRetry(5), HTTPClient: &http.Client{Transport: ct}})
+
+	resp, err := c.Get(t.Context(), srv.URL)
+	require.NoError(t, err)
+	assert.Equal(t, "OK", string(resp.Body))
+	assert.EqualValues(t, 4, hits.Load())
+	assert.EqualValues(t, 4, ct.opened.Load())
+	assert.EqualValues(t, 4, ct.closed.Load(), "every response body closed")
+}
+
+func TestClient_postNotRetriedUnlessAsked(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, failFirst("payload"))
+	post := func(t *testing.T, c *httpx.Client, name, key string) (*httpx.APIResponse, error) {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"?case="+name, strings.NewReader("payload"))
+		require.NoError(t, err)
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		return c.Do(t.Context(), req)
+	}
+
+	plain := httptestClient(t, httpx.Config{Retry: fastRetry(3)})
+	resp, err := post(t, plain, "plain", "")
+	var se *httpx.StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 1, resp.Attempts, "POST is not retried by default")
+
+	resp, err = post(t, plain, "keyed", "key-1")
+	require.NoError(t, err, "POST with an Idempotency-Key is retried, its body replayed")
+	assert.Equal(t, 2, resp.Attempts)
+
+	asked := httptestClient(t, httpx.Config{Retry: fastRetry(3), RetryNonIdempotent: true})
+	resp, err = post(t, asked, "asked", "")
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.EqualValues(t, 5, hits.Load())
+}
+
+func TestClient_bodyWithoutGetBodyIsSentOnce(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, statuses(503, 200))
+	c := httptestClient(t, httpx.Config{Retry: fastRetry(3)})
+	req, err := http.NewRequest(http.MethodPut, srv.URL, io.NopCloser(bytes.NewReader([]byte("x"))))
+	require.NoError(t, err)
+	require.Nil(t, req.GetBody)
+	_, err = c.Do(t.Context(), req)
+	var se *httpx.StatusError
+	require.ErrorAs(t, err, &se)
+	assert.EqualValues(t, 1, hits.Load(), "a body that cannot be replayed is not retried")
+}
+
+func TestClient_metricsRecordLogicalCalls(t *testing.T) {
+	t.Parallel()
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		switch r.URL.Path {
+		case "/flaky":
+			if hit%2 == 1 {
+				w.WriteHeader(http.StatusBadGateway)
+				return
+			}
+		case "/slow":
+			sleep(r, 3*time.Second)
+		case "/missing":
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	m := monitor.NewMetrics(monitor.Logger(discardLogger()))
+	c := httptestClient(t, httpx.Config{Timeout: 100 * time.Millisecond, Retry: fastRetry(2), Metrics: m})
+
+	_, err := c.Get(t.Context(), srv.URL+"/flaky")
+	require.NoError(t, err)
+	_, err = c.Get(t.Context(), srv.URL+"/slow")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	_, err = c.Get(t.Context(), srv.URL+"/missing")
+	require.Error(t, err)
+
+	s := m.Snapshot()
+	assert.EqualValues(t, 3, s.Total, "one record per logical call, not per attempt")
+	assert.EqualValues(t, 1, s.Successes)
+	assert.EqualValues(t, 1, s.Timeouts)
+	assert.EqualValues(t, 1, s.Failures)
+}
+
+func TestClient_breakerPerHost(t *testing.T) {
+	t.Parallel()
+	down, downHits := server(t, statuses(503))
+	up, upHits := server(t, statuses(200))
+	c := httptestClient(t, httpx.Config{Breaker: &breaker.Settings{ConsecutiveFailures: 3, OpenTimeout: time.Minute}})
+
+	for range 3 {
+		_, err := c.Get(t.Context(), down.URL)
+		var se *httpx.StatusError
+		require.ErrorAs(t, err, &se)
+	}
+	start := time.Now()
+	_, err := c.Get(t.Context(), down.URL)
+	require.ErrorIs(t, err, breaker.ErrOpen)
+	assert.Less(t, time.Since(start), time.Second)
+	assert.EqualValues(t, 3, downHits.Load(), "the open breaker sent nothing upstream")
+
+	resp, err := c.Get(t.Context(), up.URL)
+	require.NoError(t, err, "another host has its own breaker")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.EqualValues(t, 1, upHits.Load())
+
+	bs := c.Breakers()
+	require.Len(t, bs, 2)
+	assert.Equal(t, breaker.StateOpen, bs[strings.TrimPrefix(down.URL, "http://")].State())
+	assert.Equal(t, breaker.StateClosed, bs[strings.TrimPrefix(up.URL, "http://")].State())
+}
+
+func TestClient_openBreakerStopsRetries(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, statuses(503))
+	c := httptestClient(t, httpx.Config{
+		Retry:   fastRetry(10),
+		Breaker: &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Minute},
+	})
+	_, err := c.Get(t.Context(), srv.URL)
+	require.Error(t, err)
+	// Breaker outside Retry: it sees one logical call, a failure; the next
+	// call is rejected without any attempt.
+	_, err = c.Get(t.Context(), srv.URL)
+	require.ErrorIs(t, err, breaker.ErrOpen)
+	assert.EqualValues(t, 10, hits.Load())
+}
+
+func TestClient_nilRequest(t *testing.T) {
+	t.Parallel()
+	c := httptestClient(t, httpx.Config{})
+	_, err := c.Do(t.Context(), nil)
+	assert.ErrorIs(t, err, resilience.ErrInvalidConfig)
+	req, _ := http.NewRequest(http.MethodGet, "ftp://example.com", nil)
+	_, err = c.Do(t.Context(), req)
+	assert.ErrorIs(t, err, httpx.ErrInvalidURL)
+	assert.False(t, errors.Is(err, resilience.ErrInvalidConfig))
+}

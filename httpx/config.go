@@ -1,0 +1,96 @@
+package httpx
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/retry"
+)
+
+// Config configures a [Client] or a [Transport]. The zero Config is valid:
+// one attempt, no limit but the caller's context, bodies up to 10 MiB, no
+// metrics and no breaker.
+type Config struct {
+	// Timeout bounds each attempt: connecting, sending the request, waiting
+	// for the response and reading the whole body. Zero means no limit per
+	// attempt (the caller's context still bounds the call); negative is an
+	// error.
+	Timeout time.Duration
+
+	// Retry, when not nil, retries failed attempts with its backoff:
+	// connection errors, attempt timeouts, 408, 429 and 5xx except 501.
+	// Other 4xx, the caller's cancellation and invalid input are not
+	// retried. A Retry-After header (seconds or HTTP date) replaces the
+	// backoff for that wait, capped by Retry.MaxRetryAfter; a wait that
+	// would pass the caller's deadline ends the call at once instead.
+	// Retry.OnRetry, if set, is called as usual.
+	Retry *retry.Config
+
+	// RetryNonIdempotent allows retrying requests whose method is not
+	// idempotent (POST, PATCH, CONNECT). Without it they are retried only
+	// when they carry an Idempotency-Key header. A request with a body is
+	// retried only if it can be replayed (http.Request.GetBody is set, as
+	// http.NewRequest does for in-memory bodies).
+	RetryNonIdempotent bool
+
+	// Metrics, when not nil, records every logical call: one record per
+	// call, however many attempts it took, including calls the breaker
+	// rejected.
+	Metrics *monitor.Metrics
+
+	// Breaker, when not nil, guards each upstream host (host:port) with a
+	// circuit breaker of its own, made from these settings with Name set to
+	// the host. Calls to a host whose breaker is open fail fast with an
+	// error for which errors.Is(err, breaker.ErrOpen) holds.
+	Breaker *breaker.Settings
+
+	// MaxBodySize is the largest response body a Client reads into memory,
+	// in bytes. Zero means [DefaultMaxBodySize] (10 MiB); negative is an
+	// error. A larger body fails the call with [ErrBodyTooLarge]. A
+	// Transport streams bodies and ignores it.
+	MaxBodySize int64
+
+	// HTTPClient is the client a Client sends requests with. Nil means a
+	// client of steady's own, with a transport tuned for API calls (pooled
+	// connections, HTTP/2, no overall Timeout: the policies set limits
+	// through the context). Its Timeout, if set, still applies. A Transport
+	// ignores it.
+	HTTPClient *http.Client
+}
+
+func (c *Config) validate() error {
+	if c.Timeout < 0 {
+		return &resilience.ConfigError{Pkg: "httpx", Field: "Config.Timeout", Value: c.Timeout, Want: ">= 0"}
+	}
+	if c.MaxBodySize < 0 {
+		return &resilience.ConfigError{Pkg: "httpx", Field: "Config.MaxBodySize", Value: c.MaxBodySize, Want: ">= 0"}
+	}
+	if c.Retry != nil {
+		if err := c.Retry.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.Breaker != nil {
+		if _, err := breaker.New(*c.Breaker); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idempotent reports whether a request may be sent twice without harm.
+func idempotent(req *http.Request, cfg *Config) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return cfg.RetryNonIdempotent || req.Header.Get("Idempotency-Key") != ""
+}
+
+// replayable reports whether a request's body can be sent again.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}

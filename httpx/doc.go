@@ -1,0 +1,59 @@
+// Package httpx makes HTTP API calls that are safe against slow and failing
+// servers: every call has a limit that covers the whole exchange, body
+// included; failures worth retrying are retried with backoff, honouring
+// Retry-After; bodies are read with a size limit; and errors say what
+// happened without showing credentials.
+//
+// # The four API calls
+//
+// For one-off calls, four functions cover the common cases:
+//
+//	resp, err := httpx.APICallWithTimeout(ctx, url, 2*time.Second)
+//	resp, err := httpx.APICallWithDeadline(ctx, url, deadline)
+//	resp, err := httpx.APICallWithRetry(ctx, url, time.Second, 3) // ≤ 4 attempts
+//	err := httpx.MonitoredOperation(ctx, time.Second, op)         // into monitor.Default
+//
+// Each GETs url and reads the whole body (up to 10 MiB) into an
+// [APIResponse]. The limit covers DNS, connecting, TLS, the headers and the
+// body. A non-2xx status returns the response together with a
+// [*StatusError]. Bad input (an empty or unparsable URL, a scheme other
+// than http or https, a limit <= 0, a negative retry count) fails at once,
+// before any request.
+//
+// # Client and Transport
+//
+// A [Client] carries a whole pipeline, configured once by [Config]: a
+// per-attempt timeout, retries, metrics, and a circuit breaker per upstream
+// host, in the recommended order (Monitor, Breaker, Retry, Timeout). Make
+// one per upstream service and reuse it.
+//
+// A [Transport] applies the same pipeline to any [http.Client] as an
+// [http.RoundTripper], streaming bodies; use it to harden code (or a
+// library) that already takes an *http.Client.
+//
+// # What is retried
+//
+// Connection errors, attempt timeouts, 408 Request Timeout, 429 Too Many
+// Requests and 5xx except 501 Not Implemented. Not retried: other 4xx, the
+// caller's cancellation or deadline, bodies too large, invalid input, and
+// requests that are not idempotent (POST, PATCH) unless they carry an
+// Idempotency-Key header or [Config.RetryNonIdempotent] is set. A
+// Retry-After header, in seconds or as an HTTP date, sets the next wait
+// (capped by the retry configuration's MaxRetryAfter); when that wait would
+// pass the caller's deadline, the call ends at once with the last response
+// and error instead of sleeping in vain.
+//
+// # Errors
+//
+//	var se *httpx.StatusError   // errors.As: a non-2xx status (StatusCode, RetryAfter)
+//	var te *timeout.Error       // errors.As: a limit fired (also errors.Is context.DeadlineExceeded)
+//	var re *retry.Error         // errors.As: retries gave up (Attempts), wrapping the last error
+//	errors.Is(err, context.Canceled)     // the caller canceled
+//	errors.Is(err, breaker.ErrOpen)      // the host's breaker rejected the call, fast
+//	errors.Is(err, httpx.ErrBodyTooLarge)
+//	errors.Is(err, httpx.ErrInvalidURL)
+//
+// URLs in errors are redacted: the user name and password and the values
+// of query parameters that look like credentials (api_key, token,
+// signature, ...) read REDACTED.
+package httpx

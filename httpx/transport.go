@@ -1,0 +1,208 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
+)
+
+// Transport is an [http.RoundTripper] that sends each request through a
+// pipeline of policies (see [Config]) on top of another RoundTripper, so
+// that any http.Client, or a library that takes one, gains timeouts,
+// retries, metrics and breakers:
+//
+//	t, err := httpx.NewTransport(nil, httpx.Config{Timeout: 2 * time.Second, Retry: &cfg})
+//	client := &http.Client{Transport: t}
+//
+// Unlike [Client], a Transport keeps to the RoundTripper contract: it
+// streams response bodies (MaxBodySize does not apply) and returns a
+// response with a nil error whatever its status. A status that is retried
+// (408, 429, 5xx except 501) is retried; when retries run out, the last
+// such response is returned as it is. The body of every response it does
+// not return is read a little (4 KiB at most) and closed, so connections
+// are reused and nothing leaks.
+//
+// The per-attempt Timeout covers the response body too: the attempt's
+// context stays live until the caller closes the body (or reads it to the
+// end), so a body that trickles in past the limit fails with a
+// *timeout.Error. Close every body you get, as with any RoundTripper.
+//
+// Requests are never modified: each attempt sends a clone, with the body
+// replayed through GetBody. A Transport is safe for concurrent use.
+type Transport struct {
+	base  http.RoundTripper
+	cfg   Config
+	cause *timeout.Error // marks this Transport's per-attempt limit
+	pipe  *policies[*http.Response]
+}
+
+// NewTransport returns a Transport that sends requests through base (nil
+// means a transport of steady's own, tuned for API calls) under the
+// policies of cfg, or a *resilience.ConfigError naming the first invalid
+// field. cfg.MaxBodySize and cfg.HTTPClient do not apply to a Transport.
+func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Retry != nil {
+		r := *cfg.Retry
+		cfg.Retry = &r
+	}
+	if base == nil {
+		base = defaultHTTPClient.Transport
+	}
+	t := &Transport{base: base, cfg: cfg}
+	if cfg.Timeout > 0 {
+		t.cause = &timeout.Error{Duration: cfg.Timeout, Err: context.DeadlineExceeded}
+	}
+	// No timeout policy here: it would cancel the attempt's context when
+	// RoundTrip returns, before the caller reads the body. attempt applies
+	// the limit itself and hands its cancel to the body.
+	t.pipe = newPolicies[*http.Response](&t.cfg, newBreakerSet(cfg.Breaker), nil)
+	return t, nil
+}
+
+// Breakers returns the circuit breakers the Transport has made so far, by
+// host. It is empty when [Config.Breaker] is nil.
+func (t *Transport) Breakers() map[string]*breaker.CircuitBreaker {
+	return t.pipe.breakers.all()
+}
+
+// RoundTrip sends req through the pipeline. It returns a response with a
+// nil error when any attempt got one (whatever its status), and otherwise
+// the error of the pipeline: a *timeout.Error, a *retry.Error, an error
+// matching breaker.ErrOpen, the caller's context error, or the error of
+// the base RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil {
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "req", Want: "a request with a URL"}
+	}
+	if err := checkURL(req.URL); err != nil {
+		closeRequestBody(req)
+		return nil, err
+	}
+	retryOK := idempotent(req, &t.cfg) && replayable(req)
+	p, err := t.pipe.forRequest(req.URL, retryOK)
+	if err != nil {
+		closeRequestBody(req)
+		return nil, err
+	}
+	rt := &roundTrip{t: t, req: req, retryOK: retryOK && t.cfg.Retry != nil}
+	resp, err := p(rt.attempt)(req.Context())
+	if err != nil {
+		var se *StatusError
+		if rt.last != nil && req.Context().Err() == nil && errors.As(err, &se) {
+			// The RoundTripper contract: a response, whatever its
+			// status, is not an error. Hand over the last one.
+			return rt.last, nil
+		}
+		if resp != nil && resp != rt.last {
+			drain(resp.Body)
+		}
+		drainResp(rt.last)
+		if rt.attempts == 0 {
+			closeRequestBody(req)
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
+// closeRequestBody keeps the RoundTripper promise to close the request
+// body, even on errors, when no attempt was made to do it.
+func closeRequestBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// roundTrip is the state of one RoundTrip.
+type roundTrip struct {
+	t        *Transport
+	req      *http.Request
+	retryOK  bool
+	attempts int
+	last     *http.Response // a retryable response not yet returned
+}
+
+func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
+	// A new attempt means the previous response is discarded: drain it
+	// so its connection goes back to the pool.
+	drainResp(rt.last)
+	rt.last = nil
+	rt.attempts++
+
+	req := rt.req
+	var cancel context.CancelFunc = func() {}
+	if rt.t.cause != nil {
+		ctx, cancel = context.WithTimeoutCause(ctx, rt.t.cfg.Timeout, rt.t.cause)
+	}
+	r := req.Clone(ctx)
+	if rt.attempts > 1 && req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			cancel()
+			return nil, retry.Permanent(fmt.Errorf("httpx: %s %s: replaying the request body: %w", req.Method, redactURL(req.URL), err))
+		}
+		r.Body = body
+	}
+	resp, err := rt.t.base.RoundTrip(r)
+	if err != nil {
+		err = rt.t.limitError(ctx, err)
+		cancel()
+		return nil, err
+	}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
+	if rt.retryOK && retryableStatus(resp.StatusCode) {
+		rt.last = resp
+		return resp, newStatusError(req, resp)
+	}
+	return resp, nil
+}
+
+// limitError returns err as a *timeout.Error when the attempt's own limit
+// fired, and unchanged otherwise.
+func (t *Transport) limitError(ctx context.Context, err error) error {
+	if t.cause != nil && context.Cause(ctx) == t.cause {
+		return &timeout.Error{Duration: t.cfg.Timeout, Err: err}
+	}
+	return err
+}
+
+func drainResp(resp *http.Response) {
+	if resp != nil {
+		drain(resp.Body)
+	}
+}
+
+// attemptBody keeps an attempt's context alive while the caller reads the
+// body, and releases it on Close or at the end of the body.
+type attemptBody struct {
+	io.ReadCloser
+	ctx    context.Context
+	cancel context.CancelFunc
+	t      *Transport
+}
+
+func (b *attemptBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.t.limitError(b.ctx, err)
+	}
+	return n, err
+}
+
+func (b *attemptBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+var _ http.RoundTripper = (*Transport)(nil)

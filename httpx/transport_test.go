@@ -1,0 +1,131 @@
+package httpx_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience/timeout"
+)
+
+func newTransport(t *testing.T, base http.RoundTripper, cfg httpx.Config) *http.Client {
+	t.Helper()
+	tr, err := httpx.NewTransport(base, cfg)
+	require.NoError(t, err)
+	return &http.Client{Transport: tr}
+}
+
+func TestTransport_retriesAndClosesDiscardedBodies(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, statuses(503, 502, 200))
+	ct := newCountingTransport(t)
+	client := newTransport(t, ct, httpx.Config{Timeout: time.Second, Retry: fastRetry(4)})
+
+	resp, err := client.Get(srv.URL)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "OK", string(body))
+	assert.EqualValues(t, 3, hits.Load())
+	assert.EqualValues(t, 3, ct.opened.Load())
+	assert.EqualValues(t, 3, ct.closed.Load(), "every body closed: two discarded by the transport, one by us")
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	for _, b := range ct.bodies[:2] {
+		assert.Positive(t, b.drawn.Load(), "a discarded body is drained so its connection is reused")
+	}
+}
+
+func TestTransport_lastRetryableResponseIsReturned(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, statuses(503))
+	ct := newCountingTransport(t)
+	client := newTransport(t, ct, httpx.Config{Retry: fastRetry(3)})
+
+	resp, err := client.Get(srv.URL)
+	require.NoError(t, err, "a RoundTripper returns responses, whatever their status")
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, "Service Unavailable", string(body))
+	require.NoError(t, resp.Body.Close())
+	assert.EqualValues(t, 3, hits.Load())
+	assert.EqualValues(t, 3, ct.closed.Load())
+}
+
+func TestTransport_replaysBodyAndSkipsNonIdempotent(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, failFirst("payload"))
+	client := newTransport(t, nil, httpx.Config{Retry: fastRetry(3)})
+
+	resp, err := client.Post(srv.URL+"?case=post", "text/plain", strings.NewReader("payload"))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "POST sent once")
+	assert.EqualValues(t, 1, hits.Load())
+
+	req, err := http.NewRequest(http.MethodPut, srv.URL+"?case=put", strings.NewReader("payload"))
+	require.NoError(t, err)
+	resp, err = client.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "PUT retried with its body replayed")
+	assert.EqualValues(t, 3, hits.Load())
+}
+
+func TestTransport_timeoutCoversBody(t *testing.T) {
+	t.Parallel()
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if r.URL.Path == "/slow-headers" {
+			sleep(r, 3*time.Second)
+		}
+		_, _ = w.Write([]byte("start,"))
+		w.(http.Flusher).Flush()
+		if r.URL.Path == "/slow-body" {
+			sleep(r, 3*time.Second)
+		}
+		_, _ = w.Write([]byte("end"))
+	})
+	client := newTransport(t, nil, httpx.Config{Timeout: 200 * time.Millisecond})
+
+	start := time.Now()
+	_, err := client.Get(srv.URL + "/slow-headers")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	var te *timeout.Error
+	require.ErrorAs(t, err, &te)
+	assert.Less(t, time.Since(start), 2*time.Second)
+
+	resp, err := client.Get(srv.URL + "/slow-body")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the attempt's limit covers reading the body")
+	assert.ErrorAs(t, err, &te)
+	assert.Less(t, time.Since(start), 4*time.Second)
+
+	resp, err = client.Get(srv.URL + "/fast")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "start,end", string(body))
+	require.NoError(t, resp.Body.Close())
+}
+
+func TestTransport_rejectsBadURLWithoutRequest(t *testing.T) {
+	t.Parallel()
+	client := newTransport(t, nil, httpx.Config{})
+	_, err := client.Get("ftp://example.com/file")
+	require.Error(t, err)
+	// http.Client itself refuses unsupported schemes before RoundTrip in
+	// some versions; either way no request goes out.
+	assert.Contains(t, err.Error(), "ftp")
+}
