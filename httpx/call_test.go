@@ -359,8 +359,14 @@ func TestAPICall_badInput(t *testing.T) {
 		want error
 	}{
 		{"empty URL", func() error { _, err := httpx.APICallWithTimeout(t.Context(), "", time.Second); return err }, httpx.ErrInvalidURL},
-		{"unparsable URL", func() error { _, err := httpx.APICallWithTimeout(t.Context(), "http://a b/%zz", time.Second); return err }, httpx.ErrInvalidURL},
-		{"ftp scheme", func() error { _, err := httpx.APICallWithTimeout(t.Context(), "ftp://example.com/x", time.Second); return err }, httpx.ErrInvalidURL},
+		{"unparsable URL", func() error {
+			_, err := httpx.APICallWithTimeout(t.Context(), "http://a b/%zz", time.Second)
+			return err
+		}, httpx.ErrInvalidURL},
+		{"ftp scheme", func() error {
+			_, err := httpx.APICallWithTimeout(t.Context(), "ftp://example.com/x", time.Second)
+			return err
+		}, httpx.ErrInvalidURL},
 		{"relative URL", func() error { _, err := httpx.APICallWithTimeout(t.Context(), "/just/a/path", time.Second); return err }, httpx.ErrInvalidURL},
 		{"no host", func() error { _, err := httpx.APICallWithTimeout(t.Context(), "http:///x", time.Second); return err }, httpx.ErrInvalidURL},
 		{"zero timeout", func() error { _, err := httpx.APICallWithTimeout(t.Context(), srv.URL, 0); return err }, resilience.ErrInvalidConfig},

@@ -1,8 +1,8 @@
 package httpx_test
 
 import (
-	"log/slog"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
