@@ -26,7 +26,9 @@ import (
 // first Record or Snapshot after the tick starts, over the calls of the 10
 // whole buckets just ended. So an alert fires or resolves up to Window/10
 // after the calls that cause it, and never while nothing records or reads
-// the Metrics (no goroutine runs in the background).
+// the Metrics (no goroutine runs in the background). Calls recorded
+// concurrently with an evaluation, in the first instant of a tick, may
+// count in the window just ended rather than the next.
 type AlertRule struct {
 	// Window is how far back the rate looks. The default (0) is 30s;
 	// otherwise it must be at least 1ms.

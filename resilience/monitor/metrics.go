@@ -24,9 +24,10 @@ var Default = NewMetrics(Name("default"))
 // The zero value is ready to record, unnamed, with no alert rules, logging
 // to [slog.Default]; [NewMetrics] makes one with options. A Metrics is safe
 // for concurrent use, is shared by pipelines of any result type, and must not
-// be copied after first use. Recording takes no lock and does not allocate:
-// the counters are atomics, spread over shards so that goroutines on
-// different CPUs rarely touch the same cache line.
+// be copied after first use. Recording neither allocates nor waits on a
+// lock (see [Metrics.Record] for the rare exceptions): the counters are
+// atomics, spread over shards so that goroutines on different CPUs rarely
+// touch the same cache line.
 //
 // The methods of a nil *Metrics do nothing (Snapshot returns a zero Stats),
 // and Err reports the nil pointer.
@@ -131,9 +132,13 @@ func (m *Metrics) Abandoned() *Gauge {
 // that measure by hand; [Monitor] calls it for every call of a pipeline.
 //
 // A negative d counts as 0, and an Outcome that is none of resilience's
-// counts as a failure. Record takes no lock and does not allocate (a
-// timeout may log, at most once a second; an alert rule's evaluation, at
-// most once a tick, may call its OnAlert on this goroutine).
+// counts as a failure.
+//
+// Record neither allocates nor takes a lock, with two rare exceptions.
+// The first call of each new tick of an [AlertRule] evaluates the rule
+// under the rule's own lock and, if it fires or resolves, logs the event
+// and calls its OnAlert (after unlocking). And a timeout may log a line, at
+// most once a second per Metrics.
 func (m *Metrics) Record(d time.Duration, o resilience.Outcome) {
 	if m == nil {
 		return

@@ -72,5 +72,5 @@ func Alert(rule AlertRule) Option {
 
 // nilOptionError reports a nil Option given to NewMetrics.
 func nilOptionError(i int) error {
-	return &resilience.ConfigError{Pkg: "monitor", Field: "NewMetrics opts[" + strconv.Itoa(i) + "]", Want: "an Option"}
+	return &resilience.ConfigError{Pkg: "monitor", Field: "opts[" + strconv.Itoa(i) + "]", Want: "an Option"}
 }

@@ -24,7 +24,7 @@ func TestNewMetrics_badOptions(t *testing.T) {
 		want string
 	}{
 		{"nil Logger", monitor.Logger(nil), "monitor: Logger is nil, want a *slog.Logger (slog.New(slog.DiscardHandler) silences)"},
-		{"nil Option", nil, "monitor: NewMetrics opts[0] is nil, want an Option"},
+		{"nil Option", nil, "monitor: opts[0] is nil, want an Option"},
 		{"negative Window", rule(func(r *monitor.AlertRule) { r.Window = -time.Second }), "monitor: AlertRule.Window is -1s, want 0 (30s) or >= 1ms"},
 		{"tiny Window", rule(func(r *monitor.AlertRule) { r.Window = time.Microsecond }), "monitor: AlertRule.Window is 1µs, want 0 (30s) or >= 1ms"},
 		{"negative MinCalls", rule(func(r *monitor.AlertRule) { r.MinCalls = -1 }), "monitor: AlertRule.MinCalls is -1, want 0 (10) or > 0"},
