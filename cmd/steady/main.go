@@ -1,0 +1,193 @@
+// Command steady shows what steady's policies do for calls to an HTTP
+// upstream that misbehaves, in under half a minute.
+//
+// Usage:
+//
+//	go run ./cmd/steady [flags]
+//
+// Without -url, steady starts a flaky HTTP server of its own on 127.0.0.1:
+// most requests are answered in a few milliseconds, some take hundreds of
+// milliseconds, some hang for seconds, some get 503 or 429 with
+// Retry-After, and for two seconds in each phase every request gets 503 (an
+// outage). It then sends the same load twice, 300 requests, 10 at a time,
+// 50 a second:
+//
+//   - "no policy": a plain http.Client without a Timeout, the way many
+//     programs call APIs; a hung request holds its caller until the server
+//     lets go;
+//   - "steady": an httpx.Client with a timeout per attempt, retries with
+//     exponential backoff and jitter that honour Retry-After, a circuit
+//     breaker per host, and monitor.Metrics recording every call.
+//
+// While it works it shows progress on stderr. Then it prints a table that
+// puts the two side by side (success rate, timeouts, retries, calls the
+// breaker rejected without sending them, requests that reached the
+// upstream, latency percentiles, latency during the outage, wall time) and a
+// few lines of verdict.
+//
+// With -url, steady probes that endpoint the same way, with GET requests.
+// Be kind: it sends -requests requests in each phase, and more with retries.
+//
+// The flags are:
+//
+//	-url URL          probe URL (http or https) instead of the embedded server
+//	-requests N       requests per phase (default 300)
+//	-concurrency N    requests in flight at most (default 10)
+//	-rate R           requests started per second at most; 0: no limit (default 50)
+//	-timeout D        steady's limit per attempt (default 1s)
+//	-retries N        steady's retries after the first attempt (default 3)
+//	-breaker=false    run steady without the circuit breaker
+//
+// The exit status is 0 when both phases ran, 1 when steady could not run
+// them, 2 for bad flags or arguments, and 130 when interrupted (Ctrl-C).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// run runs the command with args (without the program name) and returns
+// its exit status. Ctrl-C (or SIGTERM) stops it cleanly.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdout, stderr, demoFlaky)
+}
+
+// options are the command's flags, checked.
+type options struct {
+	url         string // "" for the embedded server
+	requests    int
+	concurrency int
+	rate        float64 // per second; 0: no limit
+	timeout     time.Duration
+	retries     int
+	breaker     bool
+}
+
+// Limits of the numeric flags: generous, but they keep a typo from
+// asking for a billion requests.
+const (
+	maxRequests    = 1_000_000
+	maxConcurrency = 10_000
+	maxRetries     = 100
+)
+
+const usageHead = `Usage: steady [flags]
+
+steady sends the same requests twice, first with a plain http.Client (no
+timeout, no retries) and then through steady's httpx.Client (a timeout per
+attempt, retries with backoff, a circuit breaker), and prints how each fared.
+Without -url it runs its own flaky server on 127.0.0.1.
+
+Flags:
+`
+
+// errUsage marks a bad command line whose message has been printed.
+var errUsage = errors.New("steady: bad usage")
+
+// parseFlags parses and checks args. On -h it returns flag.ErrHelp; on a
+// bad command line it writes the problem and the usage to stderr and
+// returns errUsage.
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("steady", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHead)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.url, "url", "", "probe `URL` (http or https) instead of the embedded flaky server")
+	fs.IntVar(&o.requests, "requests", 300, "requests per phase, 1 to 1000000")
+	fs.IntVar(&o.concurrency, "concurrency", 10, "requests in flight at most, 1 to 10000")
+	fs.Float64Var(&o.rate, "rate", 50, "requests started per second at most; 0 for no limit")
+	fs.DurationVar(&o.timeout, "timeout", time.Second, "steady's time limit per attempt, > 0")
+	fs.IntVar(&o.retries, "retries", 3, "steady's retries after the first attempt, 0 to 100")
+	fs.BoolVar(&o.breaker, "breaker", true, "guard steady's calls with a circuit breaker")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, errUsage // flag has printed the error and the usage
+	}
+	if err := o.check(fs.NArg()); err != nil {
+		fmt.Fprintln(stderr, err)
+		fs.Usage()
+		return o, errUsage
+	}
+	return o, nil
+}
+
+// check returns an error naming the first bad flag, if any. It never
+// repeats the URL: it may hold credentials.
+func (o *options) check(extraArgs int) error {
+	switch {
+	case extraArgs > 0:
+		return fmt.Errorf("steady: unexpected arguments after the flags (%d); to probe a URL, use -url URL", extraArgs)
+	case o.requests < 1 || o.requests > maxRequests:
+		return fmt.Errorf("steady: -requests is %d, want 1 to %d", o.requests, maxRequests)
+	case o.concurrency < 1 || o.concurrency > maxConcurrency:
+		return fmt.Errorf("steady: -concurrency is %d, want 1 to %d", o.concurrency, maxConcurrency)
+	case o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0):
+		return fmt.Errorf("steady: -rate is %v, want >= 0 (0: no limit)", o.rate)
+	case o.timeout <= 0:
+		return fmt.Errorf("steady: -timeout is %v, want > 0", o.timeout)
+	case o.retries < 0 || o.retries > maxRetries:
+		return fmt.Errorf("steady: -retries is %d, want 0 to %d", o.retries, maxRetries)
+	}
+	if o.url != "" {
+		u, err := url.Parse(o.url)
+		switch {
+		case err != nil:
+			return errors.New("steady: -url does not parse as a URL")
+		case u.Scheme != "http" && u.Scheme != "https":
+			// Not the scheme itself: in "user:password@host" it is the user.
+			return errors.New("steady: -url must start with http:// or https://")
+		case u.Host == "":
+			return errors.New("steady: -url has no host")
+		}
+	}
+	return nil
+}
+
+// interval returns the time between request starts for o.rate.
+func (o *options) interval() time.Duration {
+	if o.rate == 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / o.rate)
+}
+
+// displayURL returns u fit for printing: scheme, host and path, without
+// user information, query or fragment, which may hold credentials.
+func displayURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<URL>"
+	}
+	s := u.Scheme + "://" + u.Host + u.EscapedPath()
+	if u.RawQuery != "" {
+		s += "?…"
+	}
+	return s
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/retry"
+)
+
+// Settings of steady's circuit breaker: it opens after this many failed
+// calls in a row (a call fails when its retries are spent) and lets a probe
+// through after openTimeout.
+const (
+	breakerFailures    = 5
+	breakerOpenTimeout = 500 * time.Millisecond
+	// maxRetryAfter caps the wait a server may ask for with Retry-After.
+	maxRetryAfter = 5 * time.Second
+)
+
+// runContext is run with a context and the embedded server's timings
+// given, so that tests can make both short.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, flaky flakyConfig) int {
+	o, err := parseFlags(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case err != nil:
+		return exitUsage
+	}
+
+	target := o.url
+	var srv *flakyServer
+	if target == "" {
+		srv, err = startFlaky(flaky)
+		if err != nil {
+			fmt.Fprintln(stderr, "steady:", err)
+			return exitError
+		}
+		defer srv.Close()
+		target = srv.URL
+	}
+	printHeader(stdout, &o, srv)
+
+	plain, err := runPlain(ctx, &o, target, srv, stderr)
+	if err != nil {
+		return exitFor(stderr, err)
+	}
+	st, err := runSteady(ctx, &o, target, srv, stderr)
+	if err != nil {
+		return exitFor(stderr, err)
+	}
+	var outage *window
+	if srv != nil {
+		from, to := srv.outage()
+		outage = &window{from, to}
+	}
+	writeReport(stdout, &o, plain, st, outage)
+	return exitOK
+}
+
+// exitFor reports why a run stopped and returns the exit status.
+func exitFor(stderr io.Writer, err error) int {
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "steady: interrupted")
+		return exitInterrupted
+	}
+	fmt.Fprintln(stderr, "steady:", err)
+	return exitError
+}
+
+// printHeader says what is about to be measured.
+func printHeader(w io.Writer, o *options, srv *flakyServer) {
+	rate := "no rate limit"
+	if o.rate > 0 {
+		rate = fmt.Sprintf("%g/s", o.rate)
+	}
+	if srv != nil {
+		fmt.Fprintf(w, "steady: %d requests per phase, %d at a time, %s, to the embedded flaky server at %s\n",
+			o.requests, o.concurrency, rate, srv.URL)
+		fmt.Fprintf(w, "  server:    %s\n", srv.cfg.describe())
+	} else {
+		fmt.Fprintf(w, "steady: %d requests per phase, %d at a time, %s, to %s\n",
+			o.requests, o.concurrency, rate, displayURL(o.url))
+	}
+	fmt.Fprintln(w, "  no policy: http.Client without Timeout, no retries")
+	fmt.Fprintf(w, "  steady:    httpx.Client: %v timeout per attempt, %s", o.timeout, plural(o.retries, "retry", "retries"))
+	if o.retries > 0 {
+		fmt.Fprint(w, " (exponential backoff with jitter, Retry-After honoured)")
+	}
+	if o.breaker {
+		fmt.Fprintf(w, ", circuit breaker (opens after %d failed calls in a row, probes after %v)", breakerFailures, breakerOpenTimeout)
+	}
+	fmt.Fprintln(w, ", monitor.Metrics")
+	fmt.Fprintln(w)
+}
+
+// phase is what one phase did.
+type phase struct {
+	name     string
+	calls    []call
+	wall     time.Duration
+	upstream int64 // requests that reached the transport
+	retries  int64
+	metrics  *monitor.Stats // steady only
+	breaker  *breakerLog    // steady with the breaker only
+}
+
+// measure runs one phase with progress on stderr.
+func measure(ctx context.Context, name string, o *options, do caller, stderr io.Writer) (*phase, error) {
+	var t tally
+	stop := newProgress(stderr).track(name, o.requests, &t)
+	calls, wall, err := runPhase(ctx, load{o.requests, o.concurrency, o.interval()}, do, &t)
+	stop()
+	if err != nil {
+		return nil, err
+	}
+	return &phase{name: name, calls: calls, wall: wall}, nil
+}
+
+// runPlain runs the phase without any policy.
+func runPlain(ctx context.Context, o *options, target string, srv *flakyServer, stderr io.Writer) (*phase, error) {
+	tr := newTransport(o.concurrency)
+	defer tr.closeIdle()
+	hc := &http.Client{Transport: tr} // no Timeout: the danger being shown
+	if srv != nil {
+		srv.startPhase()
+	}
+	p, err := measure(ctx, "no policy", o, plainCaller(hc, target), stderr)
+	if err != nil {
+		return nil, err
+	}
+	p.upstream = tr.n.Load()
+	return p, nil
+}
+
+// runSteady runs the phase through steady's httpx.Client.
+func runSteady(ctx context.Context, o *options, target string, srv *flakyServer, stderr io.Writer) (*phase, error) {
+	tr := newTransport(o.concurrency)
+	defer tr.closeIdle()
+	quiet := slog.New(slog.DiscardHandler) // the table tells the story; logs would garble the progress line
+	m := monitor.NewMetrics(monitor.Name("steady"), monitor.Logger(quiet))
+
+	var retries atomic.Int64
+	rc := retry.DefaultConfig()
+	rc.MaxAttempts = o.retries + 1
+	rc.MaxRetryAfter = maxRetryAfter
+	rc.OnRetry = func(int, error, time.Duration) { retries.Add(1) }
+
+	cfg := httpx.Config{
+		Timeout:    o.timeout,
+		Retry:      &rc,
+		Metrics:    m,
+		HTTPClient: &http.Client{Transport: tr},
+	}
+	var bl *breakerLog
+	if o.breaker {
+		bl = &breakerLog{}
+		cfg.Breaker = &breaker.Settings{
+			ConsecutiveFailures: breakerFailures,
+			OpenTimeout:         breakerOpenTimeout,
+			OnStateChange:       bl.record,
+			Logger:              quiet,
+		}
+	}
+	c, err := httpx.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if srv != nil {
+		srv.startPhase()
+	}
+	bl.begin()
+	p, err := measure(ctx, "steady", o, steadyCaller(c, target), stderr)
+	if err != nil {
+		return nil, err
+	}
+	bl.end()
+	p.upstream, p.retries, p.breaker = tr.n.Load(), retries.Load(), bl
+	s := m.Snapshot()
+	p.metrics = &s
+	return p, nil
+}
+
+// breakerLog records when steady's breaker changed state. It is safe for
+// concurrent use; a nil *breakerLog records nothing.
+type breakerLog struct {
+	mu      sync.Mutex // guards all below
+	start   time.Time  // the phase start
+	stop    time.Duration
+	changes []stateChange
+}
+
+type stateChange struct {
+	at       time.Duration // since the phase start
+	from, to breaker.State
+}
+
+func (l *breakerLog) begin() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.start = time.Now()
+}
+
+func (l *breakerLog) end() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stop = time.Since(l.start)
+}
+
+// record is the breaker's OnStateChange hook.
+func (l *breakerLog) record(_ string, from, to breaker.State) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.changes = append(l.changes, stateChange{time.Since(l.start), from, to})
+}
+
+// summary returns how many times the breaker opened, when it first left
+// the closed state and when it last came back to it (closedAt < 0 when it
+// ended the phase not closed).
+func (l *breakerLog) summary() (opened int, firstOpen, closedAt time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	closedAt = -1
+	for _, c := range l.changes {
+		if c.to == breaker.StateOpen {
+			if opened == 0 {
+				firstOpen = c.at
+			}
+			opened++
+		}
+		if c.to == breaker.StateClosed {
+			closedAt = c.at
+		} else {
+			closedAt = -1
+		}
+	}
+	return opened, firstOpen, closedAt
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/resilience/breaker"
+)
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+func TestPercentile(t *testing.T) {
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[i] = ms(100 - i) // reversed: percentile sorts
+	}
+	tests := []struct {
+		name string
+		d    []time.Duration
+		q    float64
+		want time.Duration
+	}{
+		{"empty", nil, 0.5, 0},
+		{"one", []time.Duration{ms(7)}, 0.99, ms(7)},
+		{"median of 4 is the 2nd", []time.Duration{ms(4), ms(1), ms(3), ms(2)}, 0.5, ms(2)},
+		{"p50 of 100", hundred, 0.5, ms(50)},
+		{"p99 of 100", hundred, 0.99, ms(99)},
+		{"max", hundred, 1, ms(100)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, percentile(tc.d, tc.q))
+		})
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	open := &breaker.OpenError{Name: "h", State: breaker.StateOpen}
+	p := &phase{calls: []call{
+		{start: ms(0), latency: ms(5), attempts: 1},
+		{start: ms(10), latency: ms(1500), attempts: 3},
+		{start: ms(20), latency: ms(2), err: statusError(503)},
+		{start: ms(100), latency: ms(1), err: statusError(503)},
+		{start: ms(110), latency: 0, err: open},
+		{start: ms(120), latency: ms(1000), err: context.DeadlineExceeded},
+		{start: ms(200), latency: ms(3), attempts: 1},
+	}}
+	s := summarize(p, &window{ms(100), ms(200)}, time.Second)
+	assert.Equal(t, summary{
+		n: 7, ok: 3, failed: 4, timeouts: 1, rejected: 1, recovered: 1,
+		p50: ms(3), p99: ms(1500), max: ms(1500),
+		cause: "HTTP 503", causeN: 2,
+		inOutage: 3, okInOutage: 0, outageP50: ms(1), outageMax: ms(1000),
+		slowerThan: 1,
+	}, s)
+
+	none := summarize(&phase{calls: []call{{latency: ms(1)}}}, nil, time.Second)
+	assert.Equal(t, "-", causeText(none))
+	assert.Zero(t, none.inOutage)
+}
+
+func TestDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                              "0",
+		42 * time.Microsecond:          "42µs",
+		2345 * time.Microsecond:        "2.3ms",
+		ms(312):                        "312ms",
+		ms(999) + 600*time.Microsecond: "1.00s",
+		ms(1250):                       "1.25s",
+		5 * time.Second:                "5.00s",
+	} {
+		assert.Equal(t, want, dur(d), "%v", int64(d))
+	}
+}
+
+func TestPct(t *testing.T) {
+	assert.Equal(t, "100%", pct(20, 20))
+	assert.Equal(t, "42.5%", pct(17, 40))
+	assert.Equal(t, "33.3%", pct(1, 3))
+	assert.Equal(t, "-", pct(0, 0))
+}
+
+func TestBreakerText(t *testing.T) {
+	l := &breakerLog{}
+	assert.Equal(t, "stayed closed", breakerText(l))
+	l.changes = []stateChange{
+		{ms(2200), breaker.StateClosed, breaker.StateOpen},
+		{ms(2750), breaker.StateOpen, breaker.StateHalfOpen},
+		{ms(3100), breaker.StateHalfOpen, breaker.StateOpen},
+		{ms(3650), breaker.StateOpen, breaker.StateHalfOpen},
+	}
+	assert.Equal(t, "opened 2 times, from 2.20s; still open at the end", breakerText(l))
+	l.changes = append(l.changes, stateChange{ms(3700), breaker.StateHalfOpen, breaker.StateClosed})
+	assert.Equal(t, "opened 2 times, 2.20s-3.70s", breakerText(l))
+}
+
+func TestWriteReport(t *testing.T) {
+	o := options{requests: 4, concurrency: 2, timeout: time.Second, retries: 3, breaker: true}
+	plain := &phase{name: "no policy", wall: ms(5200), upstream: 4, calls: []call{
+		{latency: ms(3), attempts: 1},
+		{latency: ms(5000), attempts: 1, err: statusError(504)},
+		{latency: ms(1), attempts: 1, err: statusError(503)},
+		{latency: ms(2), attempts: 1},
+	}}
+	bl := &breakerLog{changes: []stateChange{{ms(1), breaker.StateClosed, breaker.StateOpen}, {ms(9), breaker.StateHalfOpen, breaker.StateClosed}}}
+	st := &phase{name: "steady", wall: ms(1300), upstream: 5, retries: 2, breaker: bl, calls: []call{
+		{latency: ms(3), attempts: 1},
+		{latency: ms(1100), attempts: 2},
+		{latency: 0, err: &breaker.OpenError{State: breaker.StateOpen}},
+		{latency: ms(2), attempts: 1},
+	}}
+	var buf bytes.Buffer
+	writeReport(&buf, &o, plain, st, nil)
+	out := buf.String()
+	t.Log("\n" + out)
+
+	assert.Equal(t, [2]string{"2 (50%)", "3 (75%)"}, cells(t, out, "succeeded"))
+	assert.Equal(t, [2]string{"0", "1"}, cells(t, out, "  rejected fast by the breaker"))
+	assert.Equal(t, [2]string{"HTTP 503 (1)", "circuit open (1)"}, cells(t, out, "  most common cause"))
+	assert.Equal(t, [2]string{"0", "2"}, cells(t, out, "retries"))
+	assert.Equal(t, [2]string{"0", "1"}, cells(t, out, "succeeded after a retry"))
+	assert.Equal(t, [2]string{"4", "5"}, cells(t, out, "requests sent upstream"))
+	assert.Equal(t, [2]string{"5.00s", "1.10s"}, cells(t, out, "latency p99"))
+	assert.Equal(t, [2]string{"-", "opened 1 time, 1.0ms-9.0ms"}, cells(t, out, "breaker"))
+	assert.Equal(t, [2]string{"5.20s", "1.30s"}, cells(t, out, "wall time"))
+
+	_, verdict, ok := strings.Cut(out, "\n\n")
+	require.True(t, ok)
+	lines := strings.Split(strings.TrimSpace(verdict), "\n")
+	assert.Len(t, lines, 4)
+	assert.Equal(t, "steady: 75% succeeded vs 50% with no policy; p99 latency 1.10s vs 5.00s, max 1.10s vs 5.00s; wall time 1.30s vs 5.20s.", lines[0])
+	assert.Equal(t, "With no policy, 1 call waited longer than 1s (up to 5.00s) for a server that did not answer in time; steady cut each attempt at 1s.", lines[1])
+	assert.Equal(t, "steady retried 2 times; 1 call succeeded only thanks to a retry.", lines[2])
+	assert.Equal(t, "The circuit breaker rejected 1 call at once while the upstream was failing, instead of sending each up to 4 times to it; 5 requests reached the upstream in all, vs 4 with no policy.", lines[3])
+}
+
+func TestVerdict_healthy(t *testing.T) {
+	o := options{timeout: time.Second}
+	p := &phase{calls: []call{{latency: ms(2), attempts: 1}}, upstream: 1}
+	a := summarize(p, nil, o.timeout)
+	lines := verdict(&o, a, a, p, p, false)
+	assert.Len(t, lines, 2)
+	assert.Equal(t, "Every request succeeded in both phases: the endpoint was healthy, and steady cost nothing visible.", lines[1])
+}
+
+func TestDisplayURL(t *testing.T) {
+	assert.Equal(t, "https://api.example.com/v1/x", displayURL("https://bob:pw@api.example.com/v1/x"))
+	assert.Equal(t, "http://h:8080/?…", displayURL("http://h:8080/?token=abc#frag"))
+	assert.Equal(t, "<URL>", displayURL("http://a b/"))
+}

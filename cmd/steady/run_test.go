@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/resilience/retry"
+)
+
+// retryNow retries at once, for tests that count attempts.
+var retryNow = retry.Config{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}
+
+func TestRun_badFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{"zero requests", []string{"-requests", "0"}, "-requests is 0, want 1 to 1000000"},
+		{"negative requests", []string{"-requests", "-5"}, "-requests is -5"},
+		{"too many requests", []string{"-requests", "2000000"}, "-requests is 2000000"},
+		{"requests not a number", []string{"-requests", "lots"}, `invalid value "lots" for flag -requests`},
+		{"zero concurrency", []string{"-concurrency", "0"}, "-concurrency is 0, want 1 to 10000"},
+		{"negative concurrency", []string{"-concurrency", "-1"}, "-concurrency is -1"},
+		{"negative rate", []string{"-rate", "-1"}, "-rate is -1, want >= 0"},
+		{"NaN rate", []string{"-rate", "NaN"}, "-rate is NaN"},
+		{"infinite rate", []string{"-rate", "+Inf"}, "-rate is +Inf"},
+		{"zero timeout", []string{"-timeout", "0"}, "-timeout is 0s, want > 0"},
+		{"negative timeout", []string{"-timeout", "-1s"}, "-timeout is -1s, want > 0"},
+		{"timeout without unit", []string{"-timeout", "5"}, `invalid value "5" for flag -timeout`},
+		{"negative retries", []string{"-retries", "-1"}, "-retries is -1, want 0 to 100"},
+		{"too many retries", []string{"-retries", "101"}, "-retries is 101"},
+		{"breaker not a bool", []string{"-breaker=maybe"}, `invalid boolean value "maybe" for -breaker`},
+		{"extra argument", []string{"-requests", "5", "extra"}, "unexpected arguments after the flags (1); to probe a URL, use -url URL"},
+		{"URL as argument", []string{"https://example.com"}, "to probe a URL, use -url URL"},
+		{"URL scheme", []string{"-url", "ftp://example.com/x"}, "-url must start with http:// or https://"},
+		{"URL without scheme", []string{"-url", "example.com"}, "-url must start with http:// or https://"},
+		{"URL without host", []string{"-url", "http:///path"}, "-url has no host"},
+		{"URL does not parse", []string{"-url", "http://a b.com/"}, "-url does not parse"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			code := run(tc.args, &stdout, &stderr)
+			assert.Equal(t, exitUsage, code)
+			assert.Contains(t, stderr.String(), tc.want)
+			assert.Contains(t, stderr.String(), "Usage: steady [flags]", "the usage follows the message")
+			assert.Empty(t, stdout.String(), "nothing was run")
+		})
+	}
+}
+
+func TestRun_help(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, exitOK, run([]string{arg}, &stdout, &stderr), arg)
+		for _, flag := range []string{"Usage: steady [flags]", "-url URL", "-requests", "-concurrency", "-rate", "-timeout", "-retries", "-breaker"} {
+			assert.Contains(t, stderr.String(), flag, arg)
+		}
+	}
+}
+
+// Credentials given with -url never show, in errors nor in the report.
+func TestRun_neverPrintsCredentials(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1)%2 == 0 {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	withCreds := strings.Replace(srv.URL, "http://", "http://alice:hunter2@", 1) + "/v1?api_key=s3cr3t&q=1"
+
+	for _, args := range [][]string{
+		{"-url", withCreds, "-requests", "10", "-rate", "0", "-retries", "1", "-timeout", "5s"},
+		{"-url", "alice:hunter2@example.com"},
+		{"-url", "ftp://alice:hunter2@example.com/?token=s3cr3t"},
+		{"https://alice:hunter2@example.com/?token=s3cr3t"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := runContext(t.Context(), args, &stdout, &stderr, quickFlaky)
+		out := stdout.String() + stderr.String()
+		for _, secret := range []string{"hunter2", "alice", "s3cr3t"} {
+			assert.NotContains(t, out, secret, "exit %d, output:\n%s", code, out)
+		}
+	}
+	assert.GreaterOrEqual(t, hits.Load(), int64(20), "the first run probed the server")
+}
+
+func TestRun_url(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		fmt.Fprintln(w, `{"ok":true}`)
+	}))
+	t.Cleanup(srv.Close)
+
+	var stdout, stderr bytes.Buffer
+	code := runContext(t.Context(), []string{"-url", srv.URL + "/health", "-requests", "20", "-concurrency", "4", "-rate", "0"},
+		&stdout, &stderr, quickFlaky)
+	require.Equal(t, exitOK, code, stderr.String())
+	out := stdout.String()
+	t.Log("\n" + out)
+
+	assert.Equal(t, int64(40), hits.Load(), "20 requests in each phase")
+	assert.Contains(t, out, "to "+srv.URL+"/health\n")
+	assert.Equal(t, [2]string{"20", "20"}, cells(t, out, "requests"))
+	assert.Equal(t, [2]string{"20 (100%)", "20 (100%)"}, cells(t, out, "succeeded"))
+	assert.Equal(t, [2]string{"20", "20"}, cells(t, out, "requests sent upstream"))
+	assert.Equal(t, [2]string{"0", "0"}, cells(t, out, "retries"))
+	assert.Equal(t, "stayed closed", cells(t, out, "breaker")[1])
+	assert.NotContains(t, out, "during the outage", "only the embedded server has a known outage")
+	assert.Contains(t, out, "Every request succeeded in both phases")
+}
+
+func TestRun_embeddedServer(t *testing.T) {
+	cfg := flakyConfig{
+		Seed:        3,
+		Slow:        [2]time.Duration{20 * time.Millisecond, 60 * time.Millisecond},
+		Hang:        1500 * time.Millisecond,
+		OutageStart: 100 * time.Millisecond,
+		OutageLen:   150 * time.Millisecond,
+	}
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := runContext(t.Context(), []string{"-requests", "40", "-concurrency", "5", "-rate", "100", "-timeout", "300ms"},
+		&stdout, &stderr, cfg)
+	require.Equal(t, exitOK, code, stderr.String())
+	out := stdout.String()
+	t.Logf("in %v:\n%s", time.Since(start), out)
+
+	assert.Contains(t, out, "to the embedded flaky server at http://127.0.0.1:")
+	assert.Regexp(t, `(?m)^\s+no policy\s+steady\s*$`, out, "a header with both columns")
+	assert.Equal(t, [2]string{"40", "40"}, cells(t, out, "requests"))
+	ok := cells(t, out, "succeeded")
+	plainOK, steadyOK := leadingInt(t, ok[0]), leadingInt(t, ok[1])
+	assert.GreaterOrEqual(t, steadyOK, plainOK, "steady succeeds at least as often as no policy")
+	assert.Less(t, plainOK, 40, "the flaky server fails some plain requests")
+	assert.Equal(t, "40", cells(t, out, "requests sent upstream")[0], "no policy sends each request once")
+	assert.Equal(t, "0", cells(t, out, "  timed out")[0], "no policy never times out")
+	assert.Contains(t, out, "during the outage (100ms-250ms)")
+	for _, row := range []string{"failed", "  rejected fast by the breaker", "  most common cause", "retries", "succeeded after a retry",
+		"latency p50", "latency p99", "latency max", "  latency p50 / max", "outside the outage", "breaker", "wall time"} {
+		cells(t, out, row)
+	}
+	assert.Contains(t, out, "steady's own monitor.Metrics: total=40 ")
+	assert.Regexp(t, `(?m)^steady: [\d.]+% succeeded vs [\d.]+% with no policy`, out)
+
+	assert.NotContains(t, stderr.String(), "\033[", "no terminal codes when stderr is not a terminal")
+}
+
+func TestRun_interrupted(t *testing.T) {
+	hung := make(chan struct{}, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hung <- struct{}{}
+		<-r.Context().Done() // hangs until the client goes away
+	}))
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		<-hung
+		cancel() // Ctrl-C while the no-policy phase waits for a hung server
+	}()
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := runContext(ctx, []string{"-url", srv.URL, "-requests", "5"}, &stdout, &stderr, quickFlaky)
+	assert.Equal(t, exitInterrupted, code)
+	assert.Contains(t, stderr.String(), "steady: interrupted")
+	assert.Less(t, time.Since(start), 20*time.Second, "stops at once")
+}
+
+// cells returns the two value cells of the table row named name.
+func cells(t *testing.T, out, name string) [2]string {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s{2,}(\S+(?: \S+)*)\s{2,}(\S+(?: \S+)*)\s*$`)
+	m := re.FindStringSubmatch(out)
+	require.NotNil(t, m, "row %q in:\n%s", name, out)
+	return [2]string{m[1], m[2]}
+}
+
+func leadingInt(t *testing.T, s string) int {
+	t.Helper()
+	f, _, _ := strings.Cut(s, " ")
+	n, err := strconv.Atoi(f)
+	require.NoError(t, err, s)
+	return n
+}
+
+// During an outage longer than its retries, steady's breaker opens and
+// rejects calls without sending them.
+func TestRunSteady_breakerDuringOutage(t *testing.T) {
+	cfg := quickFlaky
+	cfg.OutageStart, cfg.OutageLen = 100*time.Millisecond, 2*time.Second
+	srv := startTestFlaky(t, cfg)
+	o, err := parseFlags([]string{"-requests", "60", "-concurrency", "5", "-rate", "100", "-retries", "1", "-timeout", "1s"}, io.Discard)
+	require.NoError(t, err)
+
+	p, err := runSteady(t.Context(), &o, srv.URL, srv, io.Discard)
+	require.NoError(t, err)
+	s := summarize(p, &window{cfg.OutageStart, cfg.OutageStart + cfg.OutageLen}, o.timeout)
+	t.Logf("%+v upstream=%d retries=%d", s, p.upstream, p.retries)
+
+	assert.Positive(t, s.rejected, "the breaker rejected calls")
+	opened, first, _ := p.breaker.summary()
+	assert.Positive(t, opened)
+	assert.GreaterOrEqual(t, first, cfg.OutageStart, "it opened during the outage")
+	assert.Less(t, p.upstream, int64(60), "rejected calls sent nothing: fewer requests than calls, retries and all")
+	assert.Equal(t, int64(60), p.metrics.Total, "monitor.Metrics saw every call, rejected ones included")
+	assert.Equal(t, p.upstream, int64(srv.seq.Load()), "the transport counts what the server received")
+}
+
+// Without the breaker, steady retries every call of the outage.
+func TestRunSteady_noBreaker(t *testing.T) {
+	cfg := quickFlaky
+	cfg.OutageStart, cfg.OutageLen = 0, time.Hour
+	srv := startTestFlaky(t, cfg)
+	o, err := parseFlags([]string{"-requests", "20", "-rate", "0", "-retries", "1", "-breaker=false"}, io.Discard)
+	require.NoError(t, err)
+
+	p, err := runSteady(t.Context(), &o, srv.URL, srv, io.Discard)
+	require.NoError(t, err)
+	s := summarize(p, nil, o.timeout)
+	assert.Nil(t, p.breaker)
+	assert.Zero(t, s.rejected)
+	assert.Equal(t, 20, s.failed)
+	assert.Equal(t, int64(40), p.upstream, "two attempts per call")
+	assert.Equal(t, int64(20), p.retries)
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/breaker"
+)
+
+// load is the traffic a phase sends: requests in all, at most concurrency
+// at a time, request i not sent before i*interval from the phase start.
+type load struct {
+	requests    int
+	concurrency int
+	interval    time.Duration // 0: as fast as concurrency allows
+}
+
+// call is what one request of a phase did.
+type call struct {
+	start    time.Duration // when it was sent, from the start of the phase
+	latency  time.Duration // how long the caller waited for it
+	attempts int           // requests sent upstream for it, when known (always on success); else 0
+	err      error         // nil on success
+}
+
+// caller makes one request and reports how many attempts it took.
+type caller func(ctx context.Context) (attempts int, err error)
+
+// tally counts a phase's calls as they end, for the progress line.
+type tally struct {
+	done, ok, inFlight atomic.Int64
+}
+
+// runPhase sends l.requests requests through do and returns what each did,
+// in request order, with the phase's wall time. It stops early, with
+// ctx.Err(), when ctx is done.
+func runPhase(ctx context.Context, l load, do caller, t *tally) ([]call, time.Duration, error) {
+	calls := make([]call, l.requests)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range min(l.concurrency, l.requests) {
+		wg.Go(func() {
+			var timer *time.Timer // one per worker, made on first wait
+			defer func() {
+				if timer != nil {
+					timer.Stop()
+				}
+			}()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= l.requests || ctx.Err() != nil {
+					return
+				}
+				if due := time.Duration(i) * l.interval; due > 0 {
+					if wait := due - time.Since(start); wait > 0 {
+						if timer == nil {
+							timer = time.NewTimer(wait)
+						} else {
+							timer.Reset(wait) // Go 1.23+: no stale value to drain
+						}
+						select {
+						case <-timer.C:
+						case <-ctx.Done():
+							return
+						}
+					}
+				}
+				t.inFlight.Add(1)
+				sent := time.Now()
+				attempts, err := do(ctx)
+				c := &calls[i]
+				c.start, c.latency, c.attempts, c.err = sent.Sub(start), time.Since(sent), attempts, err
+				t.inFlight.Add(-1)
+				if err == nil {
+					t.ok.Add(1)
+				}
+				t.done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return calls, time.Since(start), ctx.Err()
+}
+
+// plainCaller returns a caller that GETs url with hc and nothing else: no
+// timeout, no retry, no breaker. It reads the whole body, as httpx does,
+// and fails on a non-2xx status.
+func plainCaller(hc *http.Client, url string) caller {
+	return func(ctx context.Context) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return 0, err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 1, err
+		}
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, httpx.DefaultMaxBodySize))
+		_ = resp.Body.Close()
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return 1, statusError(resp.StatusCode)
+		}
+		return 1, err
+	}
+}
+
+// steadyCaller returns a caller that GETs url through c.
+func steadyCaller(c *httpx.Client, url string) caller {
+	return func(ctx context.Context) (int, error) {
+		resp, err := c.Get(ctx, url)
+		if resp == nil {
+			return 0, err // not known: a failed attempt returns no response
+		}
+		return resp.Attempts, err
+	}
+}
+
+// statusError is the plain client's error for a non-2xx status.
+type statusError int
+
+func (e statusError) Error() string { return "HTTP " + strconv.Itoa(int(e)) }
+
+// countingTransport counts the requests it sends: the upstream load.
+type countingTransport struct {
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.next.RoundTrip(req)
+}
+
+// newTransport returns the transport both phases use, each its own: the
+// standard library's defaults, with enough idle connections per host for
+// the concurrency so that no phase pays for reconnecting.
+func newTransport(concurrency int) *countingTransport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = concurrency
+	return &countingTransport{next: tr}
+}
+
+// closeIdle closes the idle connections of t.
+func (t *countingTransport) closeIdle() {
+	t.next.(*http.Transport).CloseIdleConnections()
+}
+
+// outcome is how a call ended, as the report counts it.
+type outcome uint8
+
+const (
+	succeeded outcome = iota
+	failed            // an error that is none of the below
+	timedOut          // a timeout fired (only steady has one)
+	rejected          // the circuit breaker said no without sending anything
+	canceled          // the user pressed Ctrl-C
+)
+
+func outcomeOf(err error) outcome {
+	switch {
+	case err == nil:
+		return succeeded
+	case errors.Is(err, breaker.ErrOpen):
+		return rejected
+	case errors.Is(err, context.Canceled):
+		return canceled
+	case resilience.IsTimeout(err):
+		return timedOut
+	}
+	return failed
+}
+
+// cause names what a failed call died of, briefly and without anything
+// from the URL: "HTTP 503", "timeout", "connection refused".
+func cause(err error) string {
+	var se *httpx.StatusError
+	var st statusError
+	var dns *net.DNSError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, breaker.ErrOpen):
+		return "circuit open"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case resilience.IsTimeout(err):
+		return "timeout"
+	case errors.As(err, &se):
+		return "HTTP " + strconv.Itoa(se.StatusCode)
+	case errors.As(err, &st):
+		return st.Error()
+	case errors.Is(err, httpx.ErrBodyTooLarge):
+		return "body too large"
+	case errors.As(err, &dns):
+		return "DNS error"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return "network error"
+	}
+	return "error"
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/timeout"
+)
+
+// sleeper returns a caller that takes d and fails every third call, and
+// the highest number of calls it saw at once.
+func sleeper(d time.Duration) (caller, *atomic.Int64) {
+	var now, peak, n atomic.Int64
+	return func(ctx context.Context) (int, error) {
+		cur := now.Add(1)
+		defer now.Add(-1)
+		for p := peak.Load(); cur > p && !peak.CompareAndSwap(p, cur); p = peak.Load() {
+		}
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return 1, ctx.Err()
+		}
+		if n.Add(1)%3 == 0 {
+			return 1, errors.New("boom")
+		}
+		return 1, nil
+	}, &peak
+}
+
+func TestRunPhase_pacesRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		do, peak := sleeper(50 * time.Millisecond)
+		var tl tally
+		calls, wall, err := runPhase(t.Context(), load{requests: 10, concurrency: 3, interval: 20 * time.Millisecond}, do, &tl)
+		require.NoError(t, err)
+		require.Len(t, calls, 10)
+		for i, c := range calls {
+			assert.Equal(t, time.Duration(i)*20*time.Millisecond, c.start, "request %d starts on schedule", i)
+			assert.Equal(t, 50*time.Millisecond, c.latency)
+			assert.Equal(t, 1, c.attempts)
+		}
+		assert.Equal(t, 9*20*time.Millisecond+50*time.Millisecond, wall)
+		assert.LessOrEqual(t, peak.Load(), int64(3))
+		assert.Equal(t, int64(10), tl.done.Load())
+		assert.Equal(t, int64(7), tl.ok.Load())
+		assert.Zero(t, tl.inFlight.Load())
+	})
+}
+
+func TestRunPhase_concurrencyBoundsWithoutRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		do, peak := sleeper(100 * time.Millisecond)
+		calls, wall, err := runPhase(t.Context(), load{requests: 6, concurrency: 2}, do, &tally{})
+		require.NoError(t, err)
+		assert.Equal(t, 300*time.Millisecond, wall, "6 calls of 100ms, 2 at a time")
+		assert.Equal(t, int64(2), peak.Load())
+		errs := 0
+		for _, c := range calls {
+			if c.err != nil {
+				errs++
+			}
+		}
+		assert.Equal(t, 2, errs, "every call's result is kept")
+	})
+}
+
+func TestRunPhase_moreWorkersThanRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		do, peak := sleeper(time.Millisecond)
+		calls, _, err := runPhase(t.Context(), load{requests: 2, concurrency: 50}, do, &tally{})
+		require.NoError(t, err)
+		assert.Len(t, calls, 2)
+		assert.Equal(t, int64(2), peak.Load())
+	})
+}
+
+func TestRunPhase_stopsWhenCanceled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(250*time.Millisecond, cancel)
+		do, _ := sleeper(time.Hour)
+		var tl tally
+		_, wall, err := runPhase(ctx, load{requests: 100, concurrency: 4, interval: 100 * time.Millisecond}, do, &tl)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 250*time.Millisecond, wall, "in-flight calls end with the context, and no new one starts")
+		assert.Equal(t, int64(3), tl.done.Load(), "the calls sent at 0, 100ms and 200ms")
+	})
+}
+
+func TestPlainCaller(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 2 {
+			http.Error(w, "nope", http.StatusNotFound)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	tr := newTransport(1)
+	t.Cleanup(tr.closeIdle)
+	do := plainCaller(&http.Client{Transport: tr}, srv.URL)
+
+	n, err := do(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+
+	_, err = do(t.Context())
+	var se statusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, statusError(404), se)
+	assert.EqualError(t, err, "HTTP 404")
+	assert.Equal(t, int64(2), tr.n.Load(), "the transport counts every request sent")
+}
+
+func TestSteadyCaller_attempts(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			http.Error(w, "again", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	tr := newTransport(1)
+	t.Cleanup(tr.closeIdle)
+	c, err := httpx.NewClient(httpx.Config{Retry: &retryNow, HTTPClient: &http.Client{Transport: tr}})
+	require.NoError(t, err)
+
+	n, err := steadyCaller(c, srv.URL)(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "succeeded on the second attempt")
+	assert.Equal(t, int64(2), tr.n.Load())
+}
+
+func TestOutcomeAndCause(t *testing.T) {
+	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
+	tests := []struct {
+		name  string
+		err   error
+		want  outcome
+		cause string
+	}{
+		{"success", nil, succeeded, ""},
+		{"plain status", statusError(503), failed, "HTTP 503"},
+		{"httpx status", fmt.Errorf("gave up: %w", &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 429}), failed, "HTTP 429"},
+		{"breaker open", fmt.Errorf("x: %w", &breaker.OpenError{Name: "h", State: breaker.StateOpen}), rejected, "circuit open"},
+		{"attempt timeout", &timeout.Error{Duration: time.Second, Err: context.DeadlineExceeded}, timedOut, "timeout"},
+		{"deadline", context.DeadlineExceeded, timedOut, "timeout"},
+		{"canceled", fmt.Errorf("get: %w", context.Canceled), canceled, "canceled"},
+		{"connection refused", refused, failed, "connection refused"},
+		{"connection reset", &url.Error{Op: "Get", URL: "u", Err: syscall.ECONNRESET}, failed, "connection reset"},
+		{"EOF", &url.Error{Op: "Get", URL: "u", Err: io.EOF}, failed, "connection closed"},
+		{"DNS", &url.Error{Op: "Get", URL: "u", Err: &net.DNSError{Err: "no such host", Name: "x.invalid"}}, failed, "DNS error"},
+		{"body too large", fmt.Errorf("x: %w", httpx.ErrBodyTooLarge), failed, "body too large"},
+		{"other", errors.New("boom"), failed, "error"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, outcomeOf(tc.err))
+			assert.Equal(t, tc.cause, cause(tc.err))
+		})
+	}
+}
+
+// A countingTransport is shared by the goroutines of a phase.
+func TestCountingTransport_concurrent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	tr := newTransport(4)
+	t.Cleanup(tr.closeIdle)
+	hc := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 10 {
+				resp, err := hc.Get(srv.URL)
+				if assert.NoError(t, err) {
+					_ = resp.Body.Close()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(40), tr.n.Load())
+}
