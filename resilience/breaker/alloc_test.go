@@ -1,0 +1,68 @@
+//go:build !race
+
+package breaker_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/resilience/breaker"
+)
+
+// The breaker promises no allocation per call while closed (successes and
+// failures that do not trip it) and per rejected call.
+func TestAllocs(t *testing.T) {
+	ctx := context.Background()
+	ok := func(context.Context) (int, error) { return 1, nil }
+	fail := func(context.Context) (int, error) { return 0, errDown }
+	timedOut := func(context.Context) (int, error) { return 0, errTimedOut }
+
+	t.Run("closed success", func(t *testing.T) {
+		call := breaker.Breaker[int](newBreaker(t, breaker.Settings{}))(ok)
+		assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = call(ctx) }))
+	})
+	t.Run("closed success, every rule on", func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{
+			ConsecutiveFailures: 5, FailureRate: 0.5, TimeoutRate: 0.5,
+			SlowCallRate: 0.5, SlowCallDuration: time.Second, IsFailure: isFailure,
+		})
+		call := breaker.Breaker[int](cb)(ok)
+		assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = call(ctx) }))
+	})
+	t.Run("closed failure and timeout, rules checked", func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{FailureRate: 0.9, TimeoutRate: 0.9, MinRequests: 10})
+		okCall, failCall, toCall := breaker.Breaker[int](cb)(ok), breaker.Breaker[int](cb)(fail), breaker.Breaker[int](cb)(timedOut)
+		assert.Zero(t, testing.AllocsPerRun(1000, func() {
+			_, _ = okCall(ctx)
+			_, _ = failCall(ctx)
+			_, _ = toCall(ctx)
+		}))
+		require.Equal(t, breaker.StateClosed, cb.State())
+	})
+	t.Run("open rejection", func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour})
+		defer cb.Reset()
+		call := breaker.Breaker[int](cb)(fail)
+		_, _ = call(ctx)
+		require.Equal(t, breaker.StateOpen, cb.State())
+		assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = call(ctx) }))
+	})
+	t.Run("isolated rejection", func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{})
+		cb.Isolate()
+		defer cb.Reset()
+		call := breaker.Breaker[int](cb)(ok)
+		assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = call(ctx) }))
+	})
+	t.Run("State and Snapshot", func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{TimeoutRate: 0.5})
+		assert.Zero(t, testing.AllocsPerRun(1000, func() {
+			_ = cb.State()
+			_ = cb.Snapshot()
+		}))
+	})
+}

@@ -1,0 +1,375 @@
+package breaker_test
+
+import (
+	"context"
+	"math"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/resilience/breaker"
+)
+
+// blocker is a Func that waits for release before it returns err.
+type blocker struct {
+	release chan error
+	started chan struct{}
+}
+
+func newBlocker() *blocker {
+	return &blocker{release: make(chan error), started: make(chan struct{}, 100)}
+}
+
+func (b *blocker) fn(ctx context.Context) (op, error) {
+	b.started <- struct{}{}
+	select {
+	case err := <-b.release:
+		return opOK, err
+	case <-ctx.Done():
+		return opOK, ctx.Err()
+	}
+}
+
+// goCall starts a call of call in a goroutine; its error arrives on the
+// returned channel.
+func goCall(ctx context.Context, call func(context.Context) (op, error)) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := call(ctx)
+		done <- err
+	}()
+	return done
+}
+
+func TestCycle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var tr transitions
+		const openTimeout = 5 * time.Second
+		cb := newBreaker(t, breaker.Settings{
+			Name:             "payments",
+			TimeoutRate:      0.5,
+			MinRequests:      4,
+			Window:           10 * time.Second,
+			OpenTimeout:      openTimeout,
+			HalfOpenRequests: 2,
+			OnStateChange:    tr.hook,
+		})
+		c := newCaller(cb)
+		blk := newBlocker()
+		probe := breaker.Breaker[op](cb)(blk.fn) // a second pipeline on the same breaker
+
+		// Closed: below MinRequests nothing trips, then the timeout rate
+		// reaches 0.5 over 4 calls.
+		for _, o := range []op{opOK, opOK, opTimeout} {
+			require.NotErrorIs(t, c.do(o), breaker.ErrOpen)
+		}
+		require.Equal(t, breaker.StateClosed, cb.State())
+		require.ErrorIs(t, c.do(opTimeout), errTimedOut)
+		require.Equal(t, breaker.StateOpen, cb.State())
+		trippedAt := time.Now()
+
+		// Open: calls are rejected without calling fn.
+		ran := c.calls()
+		err := c.do(opOK)
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		assert.Equal(t, ran, c.calls(), "fn must not run while open")
+		var oe *breaker.OpenError
+		require.ErrorAs(t, err, &oe)
+		assert.Equal(t, "payments", oe.Name)
+		assert.Equal(t, breaker.StateOpen, oe.State)
+		assert.False(t, oe.Retryable())
+		assert.Greater(t, oe.NextProbe.Sub(trippedAt), openTimeout)
+		assert.Less(t, oe.NextProbe.Sub(trippedAt), openTimeout+openTimeout/10)
+
+		snap := cb.Snapshot()
+		assert.Equal(t, oe.NextProbe, snap.NextProbe)
+		assert.Equal(t, uint64(4), snap.Counts.Calls, "while open, the counts that tripped it")
+		assert.Equal(t, uint64(2), snap.Counts.Timeouts)
+
+		// Still open at exactly OpenTimeout (the jitter only adds).
+		time.Sleep(openTimeout)
+		require.Equal(t, breaker.StateOpen, cb.State())
+		require.ErrorIs(t, c.do(opOK), breaker.ErrOpen)
+		// Half-open by 1.1×OpenTimeout, without any call needed.
+		time.Sleep(openTimeout / 10)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		assert.True(t, cb.Snapshot().NextProbe.IsZero())
+
+		// Half-open: two probes may run; a third call is rejected.
+		p1 := goCall(context.Background(), probe)
+		p2 := goCall(context.Background(), probe)
+		<-blk.started
+		<-blk.started
+		ran = c.calls()
+		err = c.do(opOK)
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		require.ErrorAs(t, err, &oe)
+		assert.Equal(t, breaker.StateHalfOpen, oe.State)
+		assert.Equal(t, ran, c.calls())
+
+		// Both probes succeed: closed, with a fresh window.
+		blk.release <- nil
+		var second <-chan error
+		select { // either probe may have taken the release
+		case err := <-p1:
+			require.NoError(t, err)
+			second = p2
+		case err := <-p2:
+			require.NoError(t, err)
+			second = p1
+		}
+		require.Equal(t, breaker.StateHalfOpen, cb.State(), "one of two probes is not enough")
+		blk.release <- nil
+		require.NoError(t, <-second)
+		require.Equal(t, breaker.StateClosed, cb.State())
+		assert.Equal(t, breaker.Counts{}, cb.Snapshot().Counts)
+		require.NoError(t, c.do(opOK))
+
+		// Trip again; this time the first probe times out: open again.
+		for range 3 {
+			_ = c.do(opTimeout)
+		}
+		require.Equal(t, breaker.StateOpen, cb.State())
+		time.Sleep(openTimeout + openTimeout/10)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		require.ErrorIs(t, c.do(opTimeout), errTimedOut)
+		require.Equal(t, breaker.StateOpen, cb.State())
+		require.ErrorIs(t, c.do(opOK), breaker.ErrOpen)
+
+		// And recover with two sequential probes.
+		time.Sleep(openTimeout + openTimeout/10)
+		require.NoError(t, c.do(opOK))
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		require.NoError(t, c.do(opOK))
+		require.Equal(t, breaker.StateClosed, cb.State())
+
+		assert.Equal(t, []string{
+			"closed->open", "open->half-open", "half-open->closed",
+			"closed->open", "open->half-open", "half-open->open",
+			"open->half-open", "half-open->closed",
+		}, tr.list())
+		snap = cb.Snapshot()
+		assert.Equal(t, breaker.Transitions{Trips: 2, HalfOpens: 3, Closes: 2, Reopens: 1}, snap.Transitions)
+		assert.Equal(t, uint64(4), snap.Rejected)
+	})
+}
+
+func TestCycle_defaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{})
+		c := newCaller(cb)
+		for range 5 {
+			_ = c.do(opFail)
+		}
+		require.Equal(t, breaker.StateOpen, cb.State())
+		time.Sleep(breaker.DefaultOpenTimeout)
+		require.Equal(t, breaker.StateOpen, cb.State())
+		time.Sleep(breaker.DefaultOpenTimeout / 10)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		// One probe (the default HalfOpenRequests) closes it.
+		require.NoError(t, c.do(opOK))
+		require.Equal(t, breaker.StateClosed, cb.State())
+	})
+}
+
+func TestHalfOpen_oneProbeAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second})
+		c := newCaller(cb)
+		blk := newBlocker()
+		probe := breaker.Breaker[op](cb)(blk.fn)
+
+		_ = c.do(opFail)
+		time.Sleep(1100 * time.Millisecond)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+
+		p := goCall(context.Background(), probe)
+		<-blk.started
+		ran := c.calls()
+		for range 3 {
+			require.ErrorIs(t, c.do(opOK), breaker.ErrOpen)
+		}
+		assert.Equal(t, ran, c.calls())
+		blk.release <- errDown
+		require.ErrorIs(t, <-p, errDown)
+		require.Equal(t, breaker.StateOpen, cb.State(), "a failed probe reopens the breaker")
+		assert.Equal(t, uint64(3), cb.Snapshot().Rejected)
+		cb.Reset()
+	})
+}
+
+func TestHalfOpen_canceledProbeFreesItsSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second})
+		c := newCaller(cb)
+		_ = c.do(opFail)
+		time.Sleep(1100 * time.Millisecond)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+
+		// The caller gives up on its probe: neither success nor failure.
+		require.ErrorIs(t, c.do(opCanceled), context.Canceled)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		require.ErrorIs(t, c.do(opDeadline), context.DeadlineExceeded)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		// The slot is free again for a real probe.
+		require.NoError(t, c.do(opOK))
+		require.Equal(t, breaker.StateClosed, cb.State())
+	})
+}
+
+func TestHalfOpen_slowProbeFailsWithSlowCallRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{
+			SlowCallRate: 0.5, SlowCallDuration: time.Second, MinRequests: 1, OpenTimeout: time.Minute,
+		})
+		c := newCaller(cb)
+		require.NoError(t, c.do(opSlow))
+		require.Equal(t, breaker.StateOpen, cb.State())
+		time.Sleep(66 * time.Second)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		require.NoError(t, c.do(opSlow), "a slow call still returns its result")
+		require.Equal(t, breaker.StateOpen, cb.State())
+		cb.Reset()
+	})
+}
+
+func TestWindow_oldCallsAgeOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{TimeoutRate: 0.5, MinRequests: 4, Window: 10 * time.Second})
+		c := newCaller(cb)
+		for range 3 {
+			_ = c.do(opTimeout) // in the first 1s bucket
+		}
+		assert.Equal(t, uint64(3), cb.Snapshot().Counts.Timeouts)
+
+		time.Sleep(9500 * time.Millisecond) // still inside the window
+		assert.Equal(t, uint64(3), cb.Snapshot().Counts.Timeouts)
+		require.NoError(t, c.do(opOK))
+		assert.Equal(t, uint64(4), cb.Snapshot().Counts.Calls)
+
+		time.Sleep(500 * time.Millisecond) // the first bucket has aged out
+		snap := cb.Snapshot().Counts
+		assert.Equal(t, uint64(0), snap.Timeouts)
+		assert.Equal(t, uint64(1), snap.Calls)
+
+		// Had the old timeouts stayed, this would make 4 in 5 calls and
+		// trip; without them it is 1 timeout in 2 calls, below MinRequests.
+		_ = c.do(opTimeout)
+		assert.Equal(t, breaker.StateClosed, cb.State())
+		_ = c.do(opOK)
+		_ = c.do(opTimeout)
+		assert.Equal(t, breaker.StateOpen, cb.State(), "2 timeouts in 4 calls")
+		cb.Reset()
+	})
+}
+
+func TestWindow_slidesBucketByBucket(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1000, Window: 10 * time.Second})
+		c := newCaller(cb)
+		for i := range 10 { // one failure in each 1s bucket
+			_ = c.do(opFail)
+			require.Equal(t, uint64(i+1), cb.Snapshot().Counts.Failures)
+			time.Sleep(time.Second)
+		}
+		for i := range 10 { // and they leave one by one
+			require.Equal(t, uint64(9-i), cb.Snapshot().Counts.Failures)
+			time.Sleep(time.Second)
+		}
+		// A long silence, longer than many windows, leaves nothing behind.
+		time.Sleep(time.Hour)
+		_ = c.do(opFail)
+		assert.Equal(t, uint64(1), cb.Snapshot().Counts.Failures)
+	})
+}
+
+func TestCallsInFlightDuringAChangeAreNotCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 2, OpenTimeout: time.Second})
+		c := newCaller(cb)
+		blk := newBlocker()
+		slow := breaker.Breaker[op](cb)(blk.fn)
+
+		inflight := goCall(context.Background(), slow)
+		<-blk.started
+		_ = c.do(opFail)
+		_ = c.do(opFail)
+		require.Equal(t, breaker.StateOpen, cb.State())
+		cb.Reset()
+
+		// The call started before the trip ends now: the fresh window
+		// must not see it.
+		blk.release <- errDown
+		require.ErrorIs(t, <-inflight, errDown)
+		assert.Equal(t, breaker.Counts{}, cb.Snapshot().Counts)
+		_ = c.do(opFail)
+		assert.Equal(t, breaker.StateClosed, cb.State(), "only one failure since Reset")
+	})
+}
+
+func TestOpenTimerAtTestEndIsHarmless(t *testing.T) {
+	// A breaker left open holds only a timer, not a goroutine.
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1})
+		_ = newCaller(cb).do(opFail)
+		require.Equal(t, breaker.StateOpen, cb.State())
+	})
+}
+
+func TestOnStateChange_mayUseTheBreaker(t *testing.T) {
+	// Not in a bubble: a hook run under a lock would deadlock on a mutex,
+	// which synctest cannot see; a real-time guard turns that into a
+	// failure instead of a hang.
+	var (
+		cb     *breaker.CircuitBreaker
+		mu     sync.Mutex
+		states []breaker.State
+		snaps  []breaker.Snapshot
+	)
+	cb = newBreaker(t, breaker.Settings{
+		ConsecutiveFailures: 1,
+		OnStateChange: func(name string, from, to breaker.State) {
+			s := cb.State()
+			snap := cb.Snapshot()
+			mu.Lock()
+			states = append(states, s)
+			snaps = append(snaps, snap)
+			mu.Unlock()
+			if to == breaker.StateOpen {
+				cb.Reset() // e.g. an operator's auto-reset; must not deadlock
+			}
+		},
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = newCaller(cb).do(opFail)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnStateChange deadlocked: it must run without the breaker's locks")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, states, 2, "closed->open, then open->closed from the hook's Reset")
+	assert.Equal(t, breaker.StateClosed, cb.State())
+	assert.Equal(t, uint64(1), snaps[0].Transitions.Trips)
+	assert.Equal(t, uint64(1), snaps[0].Counts.Failures)
+}
+
+func TestHalfOpen_hugeHalfOpenRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second, HalfOpenRequests: math.MaxUint32})
+		c := newCaller(cb)
+		_ = c.do(opFail)
+		time.Sleep(1100 * time.Millisecond)
+		require.NoError(t, c.do(opOK), "a probe slot is free")
+		assert.Equal(t, breaker.StateHalfOpen, cb.State())
+		cb.Reset()
+	})
+}

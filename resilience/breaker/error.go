@@ -1,0 +1,103 @@
+package breaker
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// ErrOpen is the sentinel for every call a [CircuitBreaker] rejects without
+// calling fn: while it is open, while it is isolated, and while it is
+// half-open with every probe slot taken. Test for it with
+// errors.Is(err, breaker.ErrOpen); the error itself is an [*OpenError].
+var ErrOpen = errors.New("breaker: circuit open")
+
+// OpenError is the error a [CircuitBreaker] returns for a call it rejects.
+// errors.Is(err, [ErrOpen]) is true for it; use [errors.As] with an
+// *OpenError target to read when the next probe is due.
+//
+// Its message says why the call was rejected and when the breaker will next
+// let a probe through, e.g.
+//
+//	breaker "payments": circuit open, next probe in 4.2s
+//	breaker "payments": circuit half-open, probe slots taken
+//	breaker "payments": circuit isolated, held open until Reset
+//
+// One OpenError is made per open period and returned to every call rejected
+// in it, so rejecting does not allocate; treat it as read-only.
+//
+// An OpenError is not retryable: Retryable returns false, so
+// resilience/retry gives up on it at once instead of hammering a breaker
+// that said no.
+type OpenError struct {
+	// Name is the breaker's Settings.Name.
+	Name string
+	// State is StateOpen, or StateHalfOpen when the breaker is half-open and
+	// every probe slot is taken.
+	State State
+	// Isolated is true when the breaker is held open by
+	// [CircuitBreaker.Isolate]; then no probe is scheduled.
+	Isolated bool
+	// NextProbe is the wall-clock time at which the open breaker lets the
+	// next probe through. It is zero when State is StateHalfOpen or Isolated
+	// is true.
+	// It carries a monotonic clock reading, so RetryAfter is immune to
+	// wall-clock jumps.
+	NextProbe time.Time
+}
+
+// Error returns the message described on [OpenError]. The "next probe in"
+// part is computed when Error is called.
+func (e *OpenError) Error() string {
+	var b []byte
+	b = append(b, "breaker"...)
+	if e.Name != "" {
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, e.Name)
+	}
+	switch {
+	case e.Isolated:
+		b = append(b, ": circuit isolated, held open until Reset"...)
+	case e.State == StateHalfOpen:
+		b = append(b, ": circuit half-open, probe slots taken"...)
+	default:
+		b = append(b, ": circuit open, next probe "...)
+		if d := e.RetryAfter(); d > 0 {
+			b = append(b, "in "...)
+			b = append(b, roundForHumans(d).String()...)
+		} else {
+			b = append(b, "due now"...)
+		}
+	}
+	return string(b)
+}
+
+// Is reports whether target is [ErrOpen].
+func (e *OpenError) Is(target error) bool { return target == ErrOpen }
+
+// Retryable returns false: a retry cannot get past an open breaker sooner,
+// and retrying would only add load (see the Retryable convention in package
+// resilience/retry).
+func (e *OpenError) Retryable() bool { return false }
+
+// RetryAfter returns how long from now until the breaker lets the next
+// probe through: 0 when the probe is already due, when the breaker is
+// half-open, and when it is isolated (no probe is scheduled).
+func (e *OpenError) RetryAfter() time.Duration {
+	if e.Isolated || e.State != StateOpen || e.NextProbe.IsZero() {
+		return 0
+	}
+	return max(0, time.Until(e.NextProbe))
+}
+
+// roundForHumans rounds d to 100ms above a second and to 1ms below it, so a
+// message reads "next probe in 4.2s" rather than "4.213374512s".
+func roundForHumans(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	if r := d.Round(time.Millisecond); r > 0 {
+		return r
+	}
+	return d
+}

@@ -1,0 +1,210 @@
+package breaker
+
+import (
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/steadyhq/steady/resilience"
+)
+
+// Defaults used for zero Settings fields.
+const (
+	// DefaultConsecutiveFailures is the rule used when no rule is set: trip
+	// after 5 failures in a row.
+	DefaultConsecutiveFailures = 5
+	// DefaultMinRequests is the number of calls the window must hold before
+	// a rate rule may trip the breaker.
+	DefaultMinRequests = 10
+	// DefaultWindow is the length of the rolling window of the rate rules.
+	DefaultWindow = 60 * time.Second
+	// DefaultOpenTimeout is how long the breaker stays open before it lets
+	// a probe through (plus jitter; see Settings.OpenTimeout).
+	DefaultOpenTimeout = 30 * time.Second
+	// DefaultHalfOpenRequests is the number of probes let through while
+	// half-open, all of which must succeed to close the breaker.
+	DefaultHalfOpenRequests = 1
+)
+
+// WindowBuckets is the number of buckets the rolling window is split into: a call
+// ages out of the window between 0.9×Window and Window after it ended.
+const WindowBuckets = 10
+
+// Lower bounds that catch a unit mistake such as Window: 60 (60ns).
+const (
+	minWindow      = 10 * time.Millisecond
+	minOpenTimeout = time.Millisecond
+)
+
+// Settings configures a [CircuitBreaker]; [New] validates it.
+//
+// # Rules
+//
+// ConsecutiveFailures, FailureRate, TimeoutRate and SlowCallRate are the
+// rules that trip the breaker (move it from closed to open). A rule whose
+// field is 0 is off; several may be set and any one of them trips the
+// breaker. When all four are 0, ConsecutiveFailures is
+// [DefaultConsecutiveFailures]. The rate rules look at the calls of a
+// rolling Window and only once it holds at least MinRequests calls.
+//
+// Rules are checked when a call ends as a failure, a timeout or (when
+// SlowCallRate is set) a slow success, so a breaker never trips on a fast
+// success.
+//
+// # What counts
+//
+// Each call that the breaker lets through ends as one of these, decided by
+// [resilience.Classify] on the caller's context and the error:
+//   - success: a nil error, or an error for which IsFailure returns false.
+//     A success that took SlowCallDuration or longer is also slow.
+//   - failure: any other error while the caller's context is live,
+//     including a panic in fn (which is re-raised).
+//   - timeout: an error for which [resilience.IsTimeout] is true while the
+//     caller's context is live, e.g. from a timeout.WithTimeout inside the
+//     breaker. A timeout is also a failure for ConsecutiveFailures and
+//     FailureRate.
+//   - excluded: the caller canceled its context or its own deadline passed.
+//     That is not the dependency's fault, so the call is neither a success
+//     nor a failure: it is only counted in [Counts].Excluded.
+//
+// The zero Settings is valid: a breaker named "" that opens after 5
+// failures in a row and probes again 30s later.
+type Settings struct {
+	// Name names the breaker in errors, logs and OnStateChange, e.g. the
+	// dependency "payments" or an upstream host. Optional.
+	Name string
+
+	// ConsecutiveFailures trips the breaker after this many failures
+	// (timeouts included) in a row, without regard to the window. 0: off,
+	// unless every rule is 0 (then 5).
+	ConsecutiveFailures uint32
+
+	// FailureRate trips the breaker when (failures + timeouts) / calls in
+	// the window reaches it. Range (0, 1]; 0: off.
+	FailureRate float64
+
+	// TimeoutRate trips the breaker when timeouts / calls in the window
+	// reaches it. Range (0, 1]; 0: off. An error that is not a timeout
+	// never counts toward it.
+	TimeoutRate float64
+
+	// SlowCallRate trips the breaker when slow calls / calls in the window
+	// reaches it. Range (0, 1]; 0: off. Requires SlowCallDuration. While
+	// SlowCallRate is set, a probe in half-open state that is slow counts
+	// as a failed probe.
+	SlowCallRate float64
+
+	// SlowCallDuration is the duration from which a successful call counts
+	// as slow. Must be > 0 when SlowCallRate is set; may be set alone, and
+	// then slow calls are only counted (see [Counts].SlowCalls). 0: off.
+	SlowCallDuration time.Duration
+
+	// MinRequests is the number of calls (successes, failures and
+	// timeouts; not excluded calls) the window must hold before a rate
+	// rule may trip the breaker. 0: [DefaultMinRequests] (10).
+	MinRequests uint32
+
+	// Window is the length of the rolling window the rate rules and
+	// [Counts] look at. It is split into [WindowBuckets] buckets, so a call ages
+	// out between 0.9×Window and Window after it ended. 0:
+	// [DefaultWindow] (60s); otherwise at least 10ms.
+	Window time.Duration
+
+	// OpenTimeout is how long the breaker stays open before it lets a
+	// probe through. Each time the breaker opens, a random jitter of up to
+	// 10% is added (the open period lies in (OpenTimeout, 1.1×OpenTimeout)),
+	// so a fleet of clients that tripped together does not probe the
+	// recovering dependency in lock-step. 0: [DefaultOpenTimeout] (30s);
+	// otherwise at least 1ms.
+	OpenTimeout time.Duration
+
+	// HalfOpenRequests is the number of probe calls let through while
+	// half-open, and the number of them that must succeed, one after the
+	// other, to close the breaker; the first failed probe opens it again.
+	// Calls beyond the probes are rejected like calls to an open breaker.
+	// 0: [DefaultHalfOpenRequests] (1).
+	HalfOpenRequests uint32
+
+	// IsFailure decides whether an error counts against the dependency. It
+	// is asked only about errors that would otherwise be failures: not
+	// timeouts, and not calls whose context the caller canceled. When it
+	// returns false the call counts as a success (the dependency answered,
+	// e.g. with "404 Not Found"). nil: every such error is a failure. It
+	// must be safe for concurrent use and should be fast.
+	IsFailure func(err error) bool
+
+	// OnStateChange, if not nil, is called after each change of state with
+	// the breaker's Name and the old and new State. It is called without
+	// any lock held, one call at a time and in the order of the changes,
+	// from a goroutine whose call (or Isolate, Reset, or the open timer)
+	// made a change; so it may call the breaker's methods, but the state
+	// it reads may already have moved on. A slow hook delays that call.
+	OnStateChange func(name string, from, to State)
+
+	// Logger receives a record for every state change, Isolate and Reset:
+	// Warn when the breaker opens, Info otherwise, with the name, the old
+	// and new state, the reason and the counts behind it. nil:
+	// [slog.Default] at the time of logging. To silence it, pass
+	// slog.New(slog.DiscardHandler).
+	Logger *slog.Logger
+}
+
+// config is Settings after validation, with defaults filled in.
+type config struct {
+	Settings
+	rateRules bool // FailureRate, TimeoutRate or SlowCallRate is set
+}
+
+// validate returns the normalized config, or a *resilience.ConfigError
+// naming the first bad field.
+func (s Settings) validate() (config, error) {
+	bad := func(field string, value any, want string) (config, error) {
+		return config{}, &resilience.ConfigError{Pkg: "breaker", Field: "Settings." + field, Value: value, Want: want}
+	}
+	const rateWant = "0 (off) or in (0, 1]"
+	for _, r := range []struct {
+		field string
+		v     float64
+	}{{"FailureRate", s.FailureRate}, {"TimeoutRate", s.TimeoutRate}, {"SlowCallRate", s.SlowCallRate}} {
+		if math.IsNaN(r.v) || r.v < 0 || r.v > 1 {
+			return bad(r.field, r.v, rateWant)
+		}
+	}
+	switch {
+	case s.SlowCallDuration < 0:
+		return bad("SlowCallDuration", s.SlowCallDuration, "0 (off) or > 0")
+	case s.SlowCallRate > 0 && s.SlowCallDuration == 0:
+		return bad("SlowCallDuration", s.SlowCallDuration, "> 0 when SlowCallRate is set")
+	case s.Window < 0 || (s.Window > 0 && s.Window < minWindow):
+		return bad("Window", s.Window, "0 (default 60s) or >= "+minWindow.String())
+	case s.OpenTimeout < 0 || (s.OpenTimeout > 0 && s.OpenTimeout < minOpenTimeout):
+		return bad("OpenTimeout", s.OpenTimeout, "0 (default 30s) or >= "+minOpenTimeout.String())
+	}
+
+	c := config{Settings: s}
+	c.rateRules = s.FailureRate > 0 || s.TimeoutRate > 0 || s.SlowCallRate > 0
+	if c.ConsecutiveFailures == 0 && !c.rateRules {
+		c.ConsecutiveFailures = DefaultConsecutiveFailures
+	}
+	if c.MinRequests == 0 {
+		c.MinRequests = DefaultMinRequests
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.OpenTimeout == 0 {
+		c.OpenTimeout = DefaultOpenTimeout
+	}
+	if c.HalfOpenRequests == 0 {
+		c.HalfOpenRequests = DefaultHalfOpenRequests
+	}
+	return c, nil
+}
+
+// logger returns the Logger to write to now.
+func (c *config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}
