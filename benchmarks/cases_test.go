@@ -17,6 +17,7 @@ import (
 	"github.com/eapache/go-resiliency/breaker"
 	"github.com/failsafe-go/failsafe-go/circuitbreaker"
 	"github.com/sony/gobreaker/v2"
+	steadybreaker "github.com/steadyhq/steady/resilience/breaker"
 )
 
 // impl is one implementation of a case.
@@ -117,6 +118,7 @@ func BenchmarkMonitorParallel(b *testing.B) { runParallel(b, monitorImpls) }
 // Breaker closed: successful calls through a closed circuit breaker.
 var breakerClosedImpls = []impl{
 	{"bare", ctxOnly(bare)},
+	{"steady", steadyBreakerClosed},
 	{"gobreaker", ctxOnly(gobreakerClosedCall)},
 	{"failsafe-go", ctxOnly(failsafeBreakerCall)},
 	{"go-resiliency", ctxOnly(resiliencyClosedCall)},
@@ -133,6 +135,7 @@ type openImpl struct {
 }
 
 var breakerOpenImpls = []openImpl{
+	{"steady", steadyBreakerOpen, steadybreaker.ErrOpen},
 	{"gobreaker", gobreakerOpenCall, gobreaker.ErrOpenState},
 	{"failsafe-go", failsafeOpenCall, circuitbreaker.ErrOpen},
 	{"go-resiliency", resiliencyOpenCall, breaker.ErrBreakerOpen},
@@ -156,6 +159,7 @@ func BenchmarkBreakerOpenParallel(b *testing.B) {
 var pipelineImpls = []impl{
 	{"bare", ctxOnly(bare)},
 	{"stdlib", ctxOnly(stdlibTimeout)},
+	{"steady", steadyPipeline},
 	{"failsafe-go", ctxOnly(failsafePipeline)},
 }
 

@@ -13,6 +13,13 @@ package benchmarks_test
 //   - monitor: monitor.Monitor[int](monitor.NewMetrics(monitor.Name("bench"))),
 //     one Metrics shared by every goroutine of a parallel benchmark, with no
 //     alert rule and the default logger (a success logs nothing).
+//   - breaker: breaker.New(breaker.Settings{Name: "bench",
+//     ConsecutiveFailures: tripAfter, OpenTimeout: openFor}), which is
+//     gobreaker's default behaviour (open on the 6th failure in a row, stay
+//     open 60s, one probe when half-open); the rate rules stay off, and the
+//     state-change log goes to slog.DiscardHandler, since no peer logs.
+//   - pipeline: resilience.Compose(Monitor, Breaker, Retry, Timeout) of the
+//     above, the recommended order.
 //
 // Every policy and pipeline is built once, before the timed loop, and the
 // Func it returns is called with the caller's context, as in real use: a
@@ -20,8 +27,11 @@ package benchmarks_test
 
 import (
 	"context"
+	"log/slog"
+	"testing"
 
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
@@ -57,4 +67,39 @@ func steadyRetry(ctx context.Context, fn func(context.Context) (int, error)) cal
 func steadyMonitor(ctx context.Context) call {
 	m := monitor.NewMetrics(monitor.Name("bench"))
 	return steadyCall(ctx, monitor.Monitor[int](m)(op))
+}
+
+func newSteadyBreaker(b *testing.B) *breaker.CircuitBreaker {
+	cb, err := breaker.New(breaker.Settings{
+		Name:                "bench",
+		ConsecutiveFailures: tripAfter,
+		OpenTimeout:         openFor,
+		Logger:              slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cb
+}
+
+func steadyBreakerClosed(b *testing.B, ctx context.Context) call {
+	return steadyCall(ctx, breaker.Breaker[int](newSteadyBreaker(b))(op))
+}
+
+// steadyBreakerOpen returns a call through a breaker that failing calls
+// have opened.
+func steadyBreakerOpen(b *testing.B, ctx context.Context) call {
+	cb := newSteadyBreaker(b)
+	trip(b, steadyCall(ctx, breaker.Breaker[int](cb)(failingOp)))
+	return steadyCall(ctx, breaker.Breaker[int](cb)(op))
+}
+
+func steadyPipeline(b *testing.B, ctx context.Context) call {
+	pipeline := resilience.Compose(
+		monitor.Monitor[int](monitor.NewMetrics(monitor.Name("bench"))),
+		breaker.Breaker[int](newSteadyBreaker(b)),
+		retry.Retry[int](steadyRetryConfig()),
+		timeout.WithTimeout[int](limit),
+	)
+	return steadyCall(ctx, pipeline(op))
 }
