@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,8 +114,9 @@ type phase struct {
 	wall     time.Duration
 	upstream int64 // requests that reached the transport
 	retries  int64
-	metrics  *monitor.Stats // steady only
-	breaker  *breakerLog    // steady with the breaker only
+	metrics  *monitor.Stats     // steady only
+	breaker  *breakerLog        // steady with the breaker only
+	breakers []breaker.Snapshot // steady's breakers at the end, by host
 }
 
 // measure runs one phase with progress on stderr.
@@ -189,6 +192,10 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 	p.upstream, p.retries, p.breaker = tr.n.Load(), retries.Load(), bl
 	s := m.Snapshot()
 	p.metrics = &s
+	for _, cb := range c.Breakers() {
+		p.breakers = append(p.breakers, cb.Snapshot())
+	}
+	slices.SortFunc(p.breakers, func(a, b breaker.Snapshot) int { return strings.Compare(a.Name, b.Name) })
 	return p, nil
 }
 

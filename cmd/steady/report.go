@@ -112,8 +112,14 @@ func writeReport(w io.Writer, o *options, plain, st *phase, outage *window) {
 
 	fmt.Fprintln(w)
 	if st.metrics != nil {
-		fmt.Fprintf(w, "steady's own monitor.Metrics: %v\n\n", *st.metrics)
+		fmt.Fprintf(w, "steady's own monitor.Metrics: %v\n", *st.metrics)
 	}
+	for _, s := range st.breakers {
+		t := s.Transitions
+		fmt.Fprintf(w, "steady's breaker for %s: %v now, %d calls rejected; state changes: %d trips, %d reopens, %d closes\n",
+			s.Name, s.State, s.Rejected, t.Trips, t.Reopens, t.Closes)
+	}
+	fmt.Fprintln(w)
 	for _, line := range verdict(o, a, b, plain, st, outage != nil) {
 		fmt.Fprintln(w, line)
 	}

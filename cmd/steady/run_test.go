@@ -159,6 +159,7 @@ func TestRun_embeddedServer(t *testing.T) {
 		cells(t, out, row)
 	}
 	assert.Contains(t, out, "steady's own monitor.Metrics: total=40 ")
+	assert.Regexp(t, `steady's breaker for 127\.0\.0\.1:\d+: \S+ now, \d+ calls rejected; state changes: \d+ trips, \d+ reopens, \d+ closes`, out)
 	assert.Regexp(t, `(?m)^steady: [\d.]+% succeeded vs [\d.]+% with no policy`, out)
 
 	assert.NotContains(t, stderr.String(), "\033[", "no terminal codes when stderr is not a terminal")
@@ -223,6 +224,9 @@ func TestRunSteady_breakerDuringOutage(t *testing.T) {
 	assert.Less(t, p.upstream, int64(60), "rejected calls sent nothing: fewer requests than calls, retries and all")
 	assert.Equal(t, int64(60), p.metrics.Total, "monitor.Metrics saw every call, rejected ones included")
 	assert.Equal(t, p.upstream, int64(srv.seq.Load()), "the transport counts what the server received")
+	require.Len(t, p.breakers, 1, "one breaker: one host")
+	assert.Equal(t, uint64(s.rejected), p.breakers[0].Rejected, "the breaker counts the rejections we saw")
+	assert.Equal(t, uint64(opened), p.breakers[0].Transitions.Trips+p.breakers[0].Transitions.Reopens)
 }
 
 // Without the breaker, steady retries every call of the outage.
