@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
@@ -114,9 +115,13 @@ type phase struct {
 	wall     time.Duration
 	upstream int64 // requests that reached the transport
 	retries  int64
-	metrics  *monitor.Stats     // steady only
-	breaker  *breakerLog        // steady with the breaker only
-	breakers []breaker.Snapshot // steady's breakers at the end, by host
+	// retriedTimeouts counts the attempts that timed out and were retried
+	// (steady only); summary.timeouts adds the calls whose last attempt
+	// timed out.
+	retriedTimeouts int64
+	metrics         *monitor.Stats     // steady only
+	breaker         *breakerLog        // steady with the breaker only
+	breakers        []breaker.Snapshot // steady's breakers at the end, by host
 }
 
 // measure runs one phase with progress on stderr.
@@ -154,11 +159,16 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 	quiet := slog.New(slog.DiscardHandler) // the table tells the story; logs would garble the progress line
 	m := monitor.NewMetrics(monitor.Name("steady"), monitor.Logger(quiet))
 
-	var retries atomic.Int64
+	var retries, retriedTimeouts atomic.Int64
 	rc := retry.DefaultConfig()
 	rc.MaxAttempts = o.retries + 1
 	rc.MaxRetryAfter = maxRetryAfter
-	rc.OnRetry = func(int, error, time.Duration) { retries.Add(1) }
+	rc.OnRetry = func(_ int, err error, _ time.Duration) {
+		retries.Add(1)
+		if resilience.IsTimeout(err) {
+			retriedTimeouts.Add(1)
+		}
+	}
 
 	cfg := httpx.Config{
 		Timeout:    o.timeout,
@@ -189,7 +199,7 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 		return nil, err
 	}
 	bl.end()
-	p.upstream, p.retries, p.breaker = tr.n.Load(), retries.Load(), bl
+	p.upstream, p.retries, p.retriedTimeouts, p.breaker = tr.n.Load(), retries.Load(), retriedTimeouts.Load(), bl
 	s := m.Snapshot()
 	p.metrics = &s
 	for _, cb := range c.Breakers() {

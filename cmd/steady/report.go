@@ -94,6 +94,7 @@ func writeReport(w io.Writer, o *options, plain, st *phase, outage *window) {
 	row("  rejected fast by the breaker", itoa(a.rejected), itoa(b.rejected))
 	row("  most common cause", causeText(a), causeText(b))
 	row("retries", itoa(int(plain.retries)), itoa(int(st.retries)))
+	row("  attempts cut by the timeout", itoa(a.timeouts+int(plain.retriedTimeouts)), itoa(b.timeouts+int(st.retriedTimeouts)))
 	row("succeeded after a retry", itoa(a.recovered), itoa(b.recovered))
 	row("requests sent upstream", itoa(int(plain.upstream)), itoa(int(st.upstream)))
 	row("latency p50", dur(a.p50), dur(b.p50))
@@ -137,8 +138,12 @@ func verdict(o *options, a, b summary, plain, st *phase, outage bool) []string {
 		rates, dur(b.p99), dur(a.p99), dur(b.max), dur(a.max), dur(st.wall), dur(plain.wall)))
 
 	if a.slowerThan > 0 {
-		lines = append(lines, fmt.Sprintf("With no policy, %s waited longer than %v (up to %s) for a server that did not answer in time; steady cut each attempt at %v.",
-			plural(a.slowerThan, "call", "calls"), o.timeout, dur(a.max), o.timeout))
+		cut := fmt.Sprintf("steady cuts each attempt at %v", o.timeout)
+		if n := b.timeouts + int(st.retriedTimeouts); n > 0 {
+			cut = fmt.Sprintf("steady cut %s at %v", plural(n, "attempt", "attempts"), o.timeout)
+		}
+		lines = append(lines, fmt.Sprintf("With no policy, %s waited longer than %v (up to %s) for a server that did not answer in time; %s.",
+			plural(a.slowerThan, "call", "calls"), o.timeout, dur(a.max), cut))
 	}
 	if st.retries > 0 {
 		lines = append(lines, fmt.Sprintf("steady retried %s; %s succeeded only thanks to a retry.",

@@ -109,7 +109,7 @@ func TestWriteReport(t *testing.T) {
 		{latency: ms(2), attempts: 1},
 	}}
 	bl := &breakerLog{changes: []stateChange{{ms(1), breaker.StateClosed, breaker.StateOpen}, {ms(9), breaker.StateHalfOpen, breaker.StateClosed}}}
-	st := &phase{name: "steady", wall: ms(1300), upstream: 5, retries: 2, breaker: bl, calls: []call{
+	st := &phase{name: "steady", wall: ms(1300), upstream: 5, retries: 2, retriedTimeouts: 1, breaker: bl, calls: []call{
 		{latency: ms(3), attempts: 1},
 		{latency: ms(1100), attempts: 2},
 		{latency: 0, err: &breaker.OpenError{State: breaker.StateOpen}},
@@ -125,6 +125,7 @@ func TestWriteReport(t *testing.T) {
 	assert.Equal(t, [2]string{"HTTP 503 (1)", "circuit open (1)"}, cells(t, out, "  most common cause"))
 	assert.Equal(t, [2]string{"0", "2"}, cells(t, out, "retries"))
 	assert.Equal(t, [2]string{"0", "1"}, cells(t, out, "succeeded after a retry"))
+	assert.Equal(t, [2]string{"0", "1"}, cells(t, out, "  attempts cut by the timeout"))
 	assert.Equal(t, [2]string{"4", "5"}, cells(t, out, "requests sent upstream"))
 	assert.Equal(t, [2]string{"5.00s", "1.10s"}, cells(t, out, "latency p99"))
 	assert.Equal(t, [2]string{"-", "opened 1 time, 1.0ms-9.0ms"}, cells(t, out, "breaker"))
@@ -135,7 +136,7 @@ func TestWriteReport(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(verdict), "\n")
 	assert.Len(t, lines, 4)
 	assert.Equal(t, "steady: 75% succeeded vs 50% with no policy; p99 latency 1.10s vs 5.00s, max 1.10s vs 5.00s; wall time 1.30s vs 5.20s.", lines[0])
-	assert.Equal(t, "With no policy, 1 call waited longer than 1s (up to 5.00s) for a server that did not answer in time; steady cut each attempt at 1s.", lines[1])
+	assert.Equal(t, "With no policy, 1 call waited longer than 1s (up to 5.00s) for a server that did not answer in time; steady cut 1 attempt at 1s.", lines[1])
 	assert.Equal(t, "steady retried 2 times; 1 call succeeded only thanks to a retry.", lines[2])
 	assert.Equal(t, "The circuit breaker rejected 1 call at once while the upstream was failing, instead of sending each up to 4 times to it; 5 requests reached the upstream in all, vs 4 with no policy.", lines[3])
 }
