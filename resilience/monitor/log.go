@@ -11,18 +11,24 @@ import (
 // logEvery is the shortest time between two timeout lines of one Metrics.
 const logEvery = time.Second
 
-// logTimeout logs a timed-out call at Warn, at most once per logEvery per
-// Metrics; the line says how many timeouts went unlogged since the last one,
-// so a storm shows as one line a second, not thousands.
+// logTimeout logs a timed-out call, already counted, at Warn, at most once
+// per logEvery per Metrics; the line says how many timeouts went unlogged
+// since the line before, so a storm shows as one line a second, not
+// thousands.
+//
+// The unlogged timeouts are not counted one by one (that would be one more
+// atomic add on a cache line shared by all CPUs, in a storm): the line
+// that is logged works them out from the shards' timeout counts, which
+// Reset does not change.
 func (m *Metrics) logTimeout(ctx context.Context, now, d time.Duration, o resilience.Outcome, err error) {
 	next := m.logNext.Load()
 	// 0 means no line yet; a reading that happens to be 0 only lets one
 	// line through early.
 	if next != 0 && int64(now) < next || !m.logNext.CompareAndSwap(next, int64(now+logEvery)) {
-		m.logSuppressed.Add(1)
 		return
 	}
-	suppressed := m.logSuppressed.Swap(0)
+	count := m.counts().timeouts
+	suppressed := max(count-m.logCount.Swap(count)-1, 0) // all but this one
 	l := m.log()
 	if !l.Enabled(ctx, slog.LevelWarn) {
 		return

@@ -32,22 +32,24 @@ var Default = NewMetrics(Name("default"))
 // The methods of a nil *Metrics do nothing (Snapshot returns a zero Stats),
 // and Err reports the nil pointer.
 type Metrics struct {
-	// Set by NewMetrics and never changed after.
+	// Read on every call; set by NewMetrics and never changed after (but
+	// for home's own bookkeeping).
 	name   string
 	logger *slog.Logger // nil: slog.Default()
 	err    error
 	rules  []*rule
+	home   sync.Pool // of *shard; see shard
 
-	abandoned     Gauge
-	logNext       atomic.Int64           // clock reading before which timeouts are not logged; 0: none logged yet
-	logSuppressed atomic.Int64           // timeouts not logged since the last line
-	base          atomic.Pointer[totals] // what Reset subtracts; nil: nothing
-	notify        notifier
-	home          sync.Pool     // of *shard; see shard
-	nextShard     atomic.Uint32 // the last shard handed out when home was empty
+	// Keeps what is written now and then off the lines read on every call.
+	_ [cacheLine]byte
 
-	// Keeps the first shard off the cache lines of the fields above, which
-	// are read on every call.
+	abandoned Gauge
+	logNext   atomic.Int64           // clock reading before which timeouts are not logged; 0: none logged yet
+	logCount  atomic.Int64           // timeouts counted (ever) when the last timeout line was logged
+	base      atomic.Pointer[totals] // what Reset subtracts; nil: nothing
+	notify    notifier
+	nextShard atomic.Uint32 // the last shard handed out when home was empty
+
 	_      [cacheLine]byte
 	shards [numShards]shard
 }
