@@ -21,9 +21,9 @@ import (
 	"github.com/steadyhq/steady/resilience/retry"
 )
 
-// Settings of steady's circuit breaker: it opens after this many failed
-// calls in a row (a call fails when its retries are spent) and lets a probe
-// through after openTimeout.
+// Settings of steady's circuit breaker: it opens after breakerFailures
+// failed calls in a row (a call fails when its retries are spent) and lets
+// a probe through after breakerOpenTimeout.
 const (
 	breakerFailures    = 5
 	breakerOpenTimeout = 500 * time.Millisecond
@@ -31,8 +31,8 @@ const (
 	maxRetryAfter = 5 * time.Second
 )
 
-// runContext is run with a context and the embedded server's timings
-// given, so that tests can make both short.
+// runContext does the work of run under ctx, with the embedded server's
+// timings given, so that tests can cancel it and make it short.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, flaky flakyConfig) int {
 	o, err := parseFlags(args, stderr)
 	switch {

@@ -137,6 +137,7 @@ type countingTransport struct {
 	n    atomic.Int64
 }
 
+// RoundTrip counts req and sends it.
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.n.Add(1)
 	return t.next.RoundTrip(req)
