@@ -146,11 +146,14 @@ func verdict(o *options, a, b summary, plain, st *phase, outage bool) []string {
 			plural(a.slowerThan, "call", "calls"), o.timeout, dur(a.max), cut))
 	}
 	if st.retries > 0 {
-		lines = append(lines, fmt.Sprintf("steady retried %s; %s succeeded only thanks to a retry.",
-			plural(int(st.retries), "time", "times"), plural(b.recovered, "call", "calls")))
+		saved := "none of its calls succeeded thanks to a retry"
+		if b.recovered > 0 {
+			saved = plural(b.recovered, "call", "calls") + " succeeded only thanks to a retry"
+		}
+		lines = append(lines, fmt.Sprintf("steady retried %s; %s.", plural(int(st.retries), "time", "times"), saved))
 	}
 	if b.rejected > 0 {
-		lines = append(lines, fmt.Sprintf("The circuit breaker rejected %s at once while the upstream was failing, instead of sending each up to %s to it; %d requests reached the upstream in all, vs %d with no policy.",
+		lines = append(lines, fmt.Sprintf("The circuit breaker rejected %s at once while the upstream was failing, instead of sending each up to %s to it; %d requests were sent to it in all, vs %d with no policy.",
 			plural(b.rejected, "call", "calls"), plural(o.retries+1, "time", "times"), st.upstream, plain.upstream))
 	}
 	if a.failed == 0 && b.failed == 0 {
@@ -190,7 +193,7 @@ func breakerText(l *breakerLog) string {
 	case opened == 0:
 		return "stayed closed"
 	case closed < 0:
-		return fmt.Sprintf("opened %s, from %s; still open at the end", plural(opened, "time", "times"), dur(first))
+		return fmt.Sprintf("opened %s, from %s; not closed at the end", plural(opened, "time", "times"), dur(first))
 	}
 	return fmt.Sprintf("opened %s, %s-%s", plural(opened, "time", "times"), dur(first), dur(closed))
 }

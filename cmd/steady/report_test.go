@@ -95,7 +95,7 @@ func TestBreakerText(t *testing.T) {
 		{ms(3100), breaker.StateHalfOpen, breaker.StateOpen},
 		{ms(3650), breaker.StateOpen, breaker.StateHalfOpen},
 	}
-	assert.Equal(t, "opened 2 times, from 2.20s; still open at the end", breakerText(l))
+	assert.Equal(t, "opened 2 times, from 2.20s; not closed at the end", breakerText(l))
 	l.changes = append(l.changes, stateChange{ms(3700), breaker.StateHalfOpen, breaker.StateClosed})
 	assert.Equal(t, "opened 2 times, 2.20s-3.70s", breakerText(l))
 }
@@ -138,7 +138,7 @@ func TestWriteReport(t *testing.T) {
 	assert.Equal(t, "steady: 75% succeeded vs 50% with no policy; p99 latency 1.10s vs 5.00s, max 1.10s vs 5.00s; wall time 1.30s vs 5.20s.", lines[0])
 	assert.Equal(t, "With no policy, 1 call waited longer than 1s (up to 5.00s) for a server that did not answer in time; steady cut 1 attempt at 1s.", lines[1])
 	assert.Equal(t, "steady retried 2 times; 1 call succeeded only thanks to a retry.", lines[2])
-	assert.Equal(t, "The circuit breaker rejected 1 call at once while the upstream was failing, instead of sending each up to 4 times to it; 5 requests reached the upstream in all, vs 4 with no policy.", lines[3])
+	assert.Equal(t, "The circuit breaker rejected 1 call at once while the upstream was failing, instead of sending each up to 4 times to it; 5 requests were sent to it in all, vs 4 with no policy.", lines[3])
 }
 
 func TestVerdict_healthy(t *testing.T) {
@@ -154,4 +154,15 @@ func TestDisplayURL(t *testing.T) {
 	assert.Equal(t, "https://api.example.com/v1/x", displayURL("https://bob:pw@api.example.com/v1/x"))
 	assert.Equal(t, "http://h:8080/?…", displayURL("http://h:8080/?token=abc#frag"))
 	assert.Equal(t, "<URL>", displayURL("http://a b/"))
+}
+
+func TestVerdict_retriesThatSavedNothing(t *testing.T) {
+	o := options{timeout: time.Second, retries: 2}
+	plain := &phase{calls: []call{{latency: ms(1), err: statusError(500)}}, upstream: 1}
+	st := &phase{calls: []call{{latency: ms(300), err: statusError(500)}}, upstream: 3, retries: 2}
+	lines := verdict(&o, summarize(plain, nil, o.timeout), summarize(st, nil, o.timeout), plain, st, false)
+	assert.Equal(t, []string{
+		"steady: 0% succeeded vs 0% with no policy; p99 latency 300ms vs 1.0ms, max 300ms vs 1.0ms; wall time 0 vs 0.",
+		"steady retried 2 times; none of its calls succeeded thanks to a retry.",
+	}, lines)
 }
