@@ -284,6 +284,16 @@ func TestLogging_reopenSaysWhyTheProbeFailed(t *testing.T) {
 		_ = c.do(opTimeout)
 		assert.Contains(t, buf.String(), `msg="circuit breaker reopened" breaker="" from=half-open to=open reason="probe timed out"`)
 		assert.Contains(t, buf.String(), `reason="ConsecutiveFailures 1 >= 1"`)
+
+		time.Sleep(1100 * time.Millisecond)
+		_ = c.do(opFail)
+		assert.Contains(t, buf.String(), `reason="probe failed"`)
+
+		time.Sleep(1100 * time.Millisecond)
+		panicking := breaker.Breaker[int](cb)(func(context.Context) (int, error) { panic("boom") })
+		assert.Panics(t, func() { _, _ = panicking(t.Context()) })
+		assert.Contains(t, buf.String(), `reason="probe panicked: boom"`)
+
 		cb.Reset()
 		assert.Contains(t, buf.String(), `msg="circuit breaker reset" breaker="" from=open to=closed reason="Reset called"`)
 	})

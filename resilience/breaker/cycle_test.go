@@ -373,3 +373,31 @@ func TestHalfOpen_hugeHalfOpenRequests(t *testing.T) {
 		cb.Reset()
 	})
 }
+
+func TestHalfOpen_probesAreCountedNotJustInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second, HalfOpenRequests: 2})
+		c := newCaller(cb)
+		blk := newBlocker()
+		probe := breaker.Breaker[op](cb)(blk.fn)
+		_ = c.do(opFail)
+		time.Sleep(1100 * time.Millisecond)
+
+		require.NoError(t, c.do(opOK)) // probe 1 of 2: done
+		p := goCall(t.Context(), probe) // probe 2 of 2: in flight
+		<-blk.started
+		// One probe is in flight but both slots are used: rejected.
+		ran := c.calls()
+		err := c.do(opOK)
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		var oe *breaker.OpenError
+		require.ErrorAs(t, err, &oe)
+		assert.Equal(t, breaker.StateHalfOpen, oe.State)
+		assert.Equal(t, ran, c.calls())
+
+		blk.release <- nil
+		require.NoError(t, <-p)
+		assert.Equal(t, breaker.StateClosed, cb.State())
+		assert.Equal(t, uint64(1), cb.Snapshot().Rejected)
+	})
+}

@@ -113,7 +113,10 @@ func Example_logging() {
 	// of the counts.
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey || a.Key == "next_probe" || len(groups) > 0 && a.Key != "calls" && a.Key != "timeouts" {
+			switch {
+			case a.Key == slog.TimeKey, a.Key == "next_probe":
+				return slog.Attr{}
+			case len(groups) > 0 && a.Key != "calls" && a.Key != "timeouts":
 				return slog.Attr{}
 			}
 			return a
