@@ -383,7 +383,7 @@ func TestHalfOpen_probesAreCountedNotJustInFlight(t *testing.T) {
 		_ = c.do(opFail)
 		time.Sleep(1100 * time.Millisecond)
 
-		require.NoError(t, c.do(opOK)) // probe 1 of 2: done
+		require.NoError(t, c.do(opOK))  // probe 1 of 2: done
 		p := goCall(t.Context(), probe) // probe 2 of 2: in flight
 		<-blk.started
 		// One probe is in flight but both slots are used: rejected.
