@@ -57,7 +57,9 @@ func Abandon() Option {
 // when its fn finally returns. It requires [Abandon]: a policy given Track
 // without Abandon, or with a nil g, fails every call with a
 // [*resilience.ConfigError]. If Track is given more than once, the last
-// gauge counts.
+// gauge counts. Like [Abandoned], g may count a call for an instant while
+// its caller and its fn finish at the same moment, but never less than the
+// calls really abandoned.
 //
 // [Abandoned] counts the same calls process-wide, with or without Track.
 func Track(g Gauge) Option {

@@ -1,0 +1,47 @@
+//go:build !race
+
+package timeout_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/steadyhq/steady/resilience/timeout"
+)
+
+// These pin the allocation promises of the package doc: a policy allocates
+// no more per call than the hand-written code it replaces.
+
+func TestWithTimeout_allocsNoMoreThanStdlib(t *testing.T) {
+	ctx := context.Background()
+	steady := timeout.WithTimeout[int](benchLimit)(op)
+	want := testing.AllocsPerRun(200, func() { sinkV, sinkErr = inline(ctx) })
+	got := testing.AllocsPerRun(200, func() { sinkV, sinkErr = steady(ctx) })
+	assert.LessOrEqual(t, got, want, "steady %v allocs/op, inline context.WithTimeout %v", got, want)
+}
+
+func TestWithDeadline_allocsNoMoreThanStdlib(t *testing.T) {
+	ctx := context.Background()
+	deadline := time.Now().Add(time.Hour)
+	steady := timeout.WithDeadline[int](deadline)(op)
+	want := testing.AllocsPerRun(200, func() {
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		sinkV, sinkErr = op(ctx)
+		cancel()
+	})
+	got := testing.AllocsPerRun(200, func() { sinkV, sinkErr = steady(ctx) })
+	assert.LessOrEqual(t, got, want, "steady %v allocs/op, inline context.WithDeadline %v", got, want)
+}
+
+func TestAbandon_allocs(t *testing.T) {
+	ctx := context.Background()
+	steady := timeout.WithTimeout[int](benchLimit, timeout.Abandon(), timeout.Track(new(gauge)))(op)
+	classic := testing.AllocsPerRun(200, func() { sinkV, sinkErr = goroutineSelect(ctx) })
+	coop := testing.AllocsPerRun(200, func() { sinkV, sinkErr = inline(ctx) })
+	got := testing.AllocsPerRun(200, func() { sinkV, sinkErr = steady(ctx) })
+	assert.Less(t, got, classic, "steady %v allocs/op, goroutine+select %v", got, classic)
+	assert.LessOrEqual(t, got, coop+2, "abandon mode adds at most the goroutine's closure and the call state")
+}

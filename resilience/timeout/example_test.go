@@ -1,0 +1,121 @@
+package timeout_test
+
+import (
+	"context"
+	"errors"
+	"expvar"
+	"fmt"
+	"time"
+
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/timeout"
+)
+
+func ExampleWithTimeout() {
+	// slow respects its context, as net/http and database/sql do.
+	slow := func(ctx context.Context) (string, error) {
+		select {
+		case <-time.After(time.Hour):
+			return "too late", nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	// Build once, call many times.
+	call := timeout.WithTimeout[string](20 * time.Millisecond)(slow)
+
+	_, err := call(context.Background())
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	var te *timeout.Error
+	if errors.As(err, &te) {
+		fmt.Println("limit:", te.Duration)
+	}
+
+	// The caller's own cancellation is not a timeout and passes through.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = call(ctx)
+	fmt.Println(errors.Is(err, context.Canceled), errors.As(err, &te))
+	// Output:
+	// timeout after 20ms: context deadline exceeded
+	// true
+	// limit: 20ms
+	// true false
+}
+
+func ExampleWithDeadline() {
+	called := false
+	fetch := func(ctx context.Context) (int, error) {
+		called = true
+		return 42, nil
+	}
+
+	// A deadline in the future bounds every call.
+	v, err := timeout.WithDeadline[int](time.Now().Add(time.Minute))(fetch)(context.Background())
+	fmt.Println(v, err)
+
+	// A deadline already past fails at once, without calling fetch.
+	called = false
+	_, err = timeout.WithDeadline[int](time.Now().Add(-time.Second))(fetch)(context.Background())
+	fmt.Println(errors.Is(err, context.DeadlineExceeded), called)
+	// Output:
+	// 42 <nil>
+	// true false
+}
+
+func ExampleAbandon() {
+	// legacy ignores its context: it returns only when released.
+	release := make(chan struct{})
+	legacy := func(context.Context) (string, error) {
+		<-release
+		return "done", nil
+	}
+
+	running := new(expvar.Int) // any Gauge: e.g. monitor's Metrics.Abandoned()
+	call := timeout.WithTimeout[string](20*time.Millisecond,
+		timeout.Abandon(), timeout.Track(running))(legacy)
+
+	_, err := call(context.Background())
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	fmt.Println("still running:", running.Value(), timeout.Abandoned())
+
+	// The abandoned work ends later; the gauges go back down.
+	close(release)
+	for running.Value() != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Println("still running:", running.Value(), timeout.Abandoned())
+	// Output:
+	// true
+	// still running: 1 1
+	// still running: 0 0
+}
+
+func Example_perAttempt() {
+	// A timeout composes with other policies; put it innermost so that it
+	// bounds each attempt rather than the whole call.
+	attempts := 0
+	flaky := func(ctx context.Context) (string, error) {
+		attempts++
+		if attempts == 1 {
+			<-ctx.Done() // the first attempt hangs
+			return "", ctx.Err()
+		}
+		return "ok", nil
+	}
+	retryOnce := func(next resilience.Func[string]) resilience.Func[string] {
+		return func(ctx context.Context) (string, error) {
+			v, err := next(ctx)
+			if resilience.Classify(ctx, err) == resilience.OutcomeTimeout {
+				return next(ctx)
+			}
+			return v, err
+		}
+	}
+	v, err := resilience.Do(context.Background(), flaky,
+		retryOnce, timeout.WithTimeout[string](20*time.Millisecond))
+	fmt.Println(v, err, attempts)
+	// Output:
+	// ok <nil> 2
+}
