@@ -85,7 +85,7 @@ func writeReport(w io.Writer, o *options, plain, st *phase, outage *window) {
 	a, b := summarize(plain, outage, o.timeout), summarize(st, outage, o.timeout)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	row := func(name, x, y string) { fmt.Fprintf(tw, "%s\t%s\t%s\t\n", name, x, y) }
+	row := func(name, x, y string) { fmt.Fprintf(tw, "%s\t%s\t%s\n", name, x, y) }
 	row("", "no policy", "steady")
 	row("requests", itoa(a.n), itoa(b.n))
 	row("succeeded", ratio(a.ok, a.n), ratio(b.ok, b.n))
