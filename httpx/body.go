@@ -3,6 +3,7 @@ package httpx
 import (
 	"bytes"
 	"io"
+	"math"
 )
 
 // DefaultMaxBodySize is the largest response body the API calls read into
@@ -26,7 +27,11 @@ func readBody(body io.Reader, contentLength, limit int64) ([]byte, bool, error) 
 		// One extra byte so that reaching EOF does not regrow the buffer.
 		buf.Grow(int(contentLength) + 1)
 	}
-	n, err := buf.ReadFrom(io.LimitReader(body, limit+1))
+	read := limit
+	if read < math.MaxInt64 {
+		read++ // one byte more tells "exactly limit" from "more"
+	}
+	n, err := buf.ReadFrom(io.LimitReader(body, read))
 	if n > limit {
 		return nil, true, nil
 	}

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
@@ -67,11 +68,14 @@ func APICallWithRetry(ctx context.Context, url string, timeout time.Duration, ma
 	if timeout <= 0 {
 		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "timeout", Value: timeout, Want: "> 0"}
 	}
-	if maxRetries < 0 {
-		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "maxRetries", Value: maxRetries, Want: ">= 0"}
+	if maxRetries < 0 || maxRetries == math.MaxInt {
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "maxRetries", Value: maxRetries, Want: ">= 0 and < MaxInt"}
 	}
 	cfg := retry.DefaultConfig()
 	cfg.MaxAttempts = maxRetries + 1
+	// A server's Retry-After is honoured as asked (up to a day); what caps
+	// it is ctx's deadline: a wait that would pass it ends the call at once.
+	cfg.MaxRetryAfter = maxRetryAfter
 	c, err := NewClient(Config{Timeout: timeout, Retry: &cfg})
 	if err != nil {
 		return nil, err

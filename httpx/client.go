@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
@@ -94,7 +96,10 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*APIResponse, error) {
 //
 // For a 2xx status Do returns the response and a nil error. For any other
 // status it returns the response too, with a [*StatusError]. When retries
-// are configured the response is the last attempt's. Invalid input (a nil
+// are configured the response is the last attempt's. Any other error comes
+// with a nil response: in particular a body that could not be read whole
+// (a timeout, a broken connection, [ErrBodyTooLarge]) is never returned cut
+// short. Invalid input (a nil
 // ctx or request, a URL that is not absolute http or https) fails at once,
 // without a request; [ErrInvalidURL] marks a bad URL.
 //
@@ -117,6 +122,9 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*APIResponse, error
 	}
 	cl := &call{c: c, req: req}
 	resp, err := p(cl.attempt)(ctx)
+	if cl.attempts == 0 && req.Body != nil {
+		_ = req.Body.Close() // rejected before any attempt: nobody else will
+	}
 	if resp == nil && err != nil {
 		resp = cl.last
 	}
@@ -159,16 +167,23 @@ func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
 	if err != nil {
 		return nil, redactErr(err, req.URL)
 	}
-	body, tooLarge, err := readBody(resp.Body, resp.ContentLength, cl.c.maxBody)
+	declared := resp.ContentLength
+	if req.Method == http.MethodHead {
+		declared = -1 // the length of the body a GET would have brought
+	}
+	body, tooLarge, err := readBody(resp.Body, declared, cl.c.maxBody)
 	_ = resp.Body.Close()
-	ar := &APIResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
-	cl.last = ar
 	switch {
 	case tooLarge:
-		return ar, &bodyTooLargeError{method: req.Method, url: redactURL(req.URL), limit: cl.c.maxBody}
+		return nil, &bodyTooLargeError{method: req.Method, url: redactURL(req.URL), limit: cl.c.maxBody}
 	case err != nil:
-		return ar, fmt.Errorf("httpx: %s %s: reading the body: %w", req.Method, redactURL(req.URL), err)
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		// No response: its body would be cut short, and a caller that
+		// checks resp != nil must not take it for the whole.
+		return nil, fmt.Errorf("httpx: %s %s: reading the body: %w", req.Method, redactURL(req.URL), err)
+	}
+	ar := &APIResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
+	cl.last = ar
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return ar, newStatusError(req, resp)
 	}
 	return ar, nil
@@ -193,7 +208,7 @@ func parseURL(raw string) (*url.URL, error) {
 		// and all.
 		reason := "does not parse"
 		if ue, ok := err.(*url.Error); ok {
-			reason += ": " + ue.Err.Error()
+			reason += ": " + unquote(ue.Err.Error())
 		}
 		return nil, &invalidURLError{reason: reason}
 	}
@@ -205,14 +220,40 @@ func parseURL(raw string) (*url.URL, error) {
 
 // checkURL rejects what http.Client would reject with an untyped error,
 // so that we never have to classify one.
+//
+// The error never repeats the URL: a URL that does not have the shape it
+// should may hold a credential where redaction cannot recognise it.
+// "user:password@host", with its scheme forgotten, parses as scheme "user"
+// with an opaque "password@host", and "http://user:12345678/", with its
+// host forgotten, as host "user" with port "12345678".
 func checkURL(u *url.URL) error {
 	switch {
 	case u == nil:
 		return &invalidURLError{reason: "nil"}
+	case u.Opaque != "" || (u.Scheme != "" && u.Host == ""):
+		return &invalidURLError{reason: "not an absolute http or https URL (is the scheme or the host missing?)"}
+	case u.Scheme == "":
+		return &invalidURLError{reason: "no scheme, want http or https"}
 	case u.Scheme != "http" && u.Scheme != "https":
-		return &invalidURLError{url: redactURL(u), reason: fmt.Sprintf("scheme %q is not supported, want http or https", u.Scheme)}
-	case u.Host == "":
-		return &invalidURLError{url: redactURL(u), reason: "no host"}
+		// Safe to show: it was followed by "//".
+		return &invalidURLError{reason: fmt.Sprintf("scheme %q is not supported, want http or https", u.Scheme)}
+	case u.Hostname() == "":
+		return &invalidURLError{reason: "no host"}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return &invalidURLError{reason: "port is not a number from 1 to 65535"}
+		}
 	}
 	return nil
+}
+
+// unquote keeps what a url.Parse error message says before it starts
+// quoting the input ("invalid port", "invalid URL escape"), since the quoted
+// part repeats pieces of the URL (a "port" that is really a password, say).
+func unquote(msg string) string {
+	if i := strings.IndexByte(msg, '"'); i >= 0 {
+		msg = strings.TrimSpace(msg[:i])
+	}
+	return msg
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -124,7 +125,9 @@ func TestClient_metricsRecordLogicalCalls(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	})
 	m := monitor.NewMetrics(monitor.Logger(discardLogger()))
-	c := httptestClient(t, httpx.Config{Timeout: 100 * time.Millisecond, Retry: fastRetry(2), Metrics: m})
+	// 500ms: room for a loaded machine to answer /flaky and /missing,
+	// far below /slow's 3s.
+	c := httptestClient(t, httpx.Config{Timeout: 500 * time.Millisecond, Retry: fastRetry(2), Metrics: m})
 
 	_, err := c.Get(t.Context(), srv.URL+"/flaky")
 	require.NoError(t, err)
@@ -193,4 +196,53 @@ func TestClient_nilRequest(t *testing.T) {
 	_, err = c.Do(t.Context(), req)
 	assert.ErrorIs(t, err, httpx.ErrInvalidURL)
 	assert.False(t, errors.Is(err, resilience.ErrInvalidConfig))
+}
+
+func TestClient_breakerIgnoresClientErrors(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	c := httptestClient(t, httpx.Config{Breaker: &breaker.Settings{ConsecutiveFailures: 2, OpenTimeout: time.Minute}})
+	for range 5 {
+		_, err := c.Get(t.Context(), srv.URL+"/missing")
+		var se *httpx.StatusError
+		require.ErrorAs(t, err, &se)
+	}
+	resp, err := c.Get(t.Context(), srv.URL+"/healthy")
+	require.NoError(t, err, "404s show the host is up: they do not open its breaker")
+	assert.Equal(t, "ok", string(resp.Body))
+	assert.EqualValues(t, 6, hits.Load())
+}
+
+func TestClient_headIgnoresDeclaredLength(t *testing.T) {
+	t.Parallel()
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		w.Header().Set("Content-Length", "100")
+		if r.Method != http.MethodHead {
+			_, _ = w.Write([]byte(strings.Repeat("x", 100)))
+		}
+	})
+	c := httptestClient(t, httpx.Config{MaxBodySize: 10})
+	req, err := http.NewRequest(http.MethodHead, srv.URL, nil)
+	require.NoError(t, err)
+	resp, err := c.Do(t.Context(), req)
+	require.NoError(t, err, "a HEAD response has no body to be too large")
+	assert.Equal(t, "100", resp.Header.Get("Content-Length"))
+
+	_, err = c.Get(t.Context(), srv.URL)
+	require.ErrorIs(t, err, httpx.ErrBodyTooLarge, "the GET brings the 100 bytes")
+}
+
+func TestClient_hugeBodyLimit(t *testing.T) {
+	t.Parallel()
+	srv, _ := server(t, statuses(200))
+	c := httptestClient(t, httpx.Config{MaxBodySize: math.MaxInt64})
+	resp, err := c.Get(t.Context(), srv.URL)
+	require.NoError(t, err)
+	assert.Equal(t, "OK", string(resp.Body))
 }

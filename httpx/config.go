@@ -44,7 +44,11 @@ type Config struct {
 	// Breaker, when not nil, guards each upstream host (host:port) with a
 	// circuit breaker of its own, made from these settings with Name set to
 	// the host. Calls to a host whose breaker is open fail fast with an
-	// error for which errors.Is(err, breaker.ErrOpen) holds.
+	// error for which errors.Is(err, breaker.ErrOpen) holds. Unless the
+	// settings have an IsFailure of their own, a 4xx other than 408 and
+	// 429 and a body over MaxBodySize do not count against the host: they
+	// show it is up. Breakers are kept for the life of the Client, one per
+	// host:port it has called.
 	Breaker *breaker.Settings
 
 	// MaxBodySize is the largest response body a Client reads into memory,

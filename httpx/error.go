@@ -84,15 +84,11 @@ func (e *bodyTooLargeError) Retryable() bool { return false }
 var ErrInvalidURL = errors.New("httpx: invalid URL")
 
 type invalidURLError struct {
-	url    string // redacted
 	reason string
 }
 
 func (e *invalidURLError) Error() string {
-	if e.url == "" {
-		return "httpx: invalid URL: " + e.reason
-	}
-	return fmt.Sprintf("httpx: invalid URL %q: %s", e.url, e.reason)
+	return "httpx: invalid URL: " + e.reason
 }
 
 func (e *invalidURLError) Unwrap() error { return ErrInvalidURL }

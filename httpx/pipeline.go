@@ -1,6 +1,8 @@
 package httpx
 
 import (
+	"errors"
+	"net/http"
 	"net/url"
 	"sync"
 
@@ -21,7 +23,23 @@ func newBreakerSet(s *breaker.Settings) *breakerSet {
 	if s == nil {
 		return nil
 	}
-	return &breakerSet{settings: *s}
+	bs := &breakerSet{settings: *s}
+	if bs.settings.IsFailure == nil {
+		bs.settings.IsFailure = isUpstreamFailure
+	}
+	return bs
+}
+
+// isUpstreamFailure is the breakers' default IsFailure: an error counts
+// against the host unless it shows the host is up and answering — a 4xx
+// other than 408 and 429 (the request was wrong, not the server), or a
+// body over the client's own size limit.
+func isUpstreamFailure(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.StatusCode >= 500 || se.StatusCode == http.StatusRequestTimeout || se.StatusCode == http.StatusTooManyRequests
+	}
+	return !errors.Is(err, ErrBodyTooLarge)
 }
 
 // get returns the breaker for host, creating it if needed. The settings

@@ -52,3 +52,30 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// FuzzURLErrors feeds parseURL raw strings with credentials in the shapes
+// that typos give (scheme missing, slashes missing, host missing) and checks
+// that no error message shows the password.
+func FuzzURLErrors(f *testing.F) {
+	f.Add("alice", "hunter22", "example.com", "/x?a=1")
+	f.Add("u", "pa:ss", "h:99999", "")
+	f.Add("", "p%zzword", "exa mple", "/%zz")
+	f.Fuzz(func(t *testing.T, user, password, host, rest string) {
+		if len(password) < 4 || strings.Contains(user+host+rest, password) {
+			t.Skip("a secret must not be told apart from the rest of the URL")
+		}
+		for _, raw := range []string{
+			user + ":" + password + "@" + host + rest,
+			"https:" + user + ":" + password + "@" + host + rest,
+			"http://" + user + ":" + password + "@" + host + rest,
+			"http://" + user + ":" + password + "/" + rest,
+			"ftp://" + user + ":" + password + "@" + host + rest,
+			"//" + user + ":" + password + "@" + host + rest,
+			"http://" + host + "/?token=" + password,
+		} {
+			if _, err := parseURL(raw); err != nil && strings.Contains(err.Error(), password) {
+				t.Fatalf("parseURL(%q) error shows the password: %v", raw, err)
+			}
+		}
+	})
+}

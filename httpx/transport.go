@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,9 +26,13 @@ import (
 // streams response bodies (MaxBodySize does not apply) and returns a
 // response with a nil error whatever its status. A status that is retried
 // (408, 429, 5xx except 501) is retried; when retries run out, the last
-// such response is returned as it is. The body of every response it does
-// not return is read a little (4 KiB at most) and closed, so connections
-// are reused and nothing leaks.
+// such response is returned as it is. Error responses (4xx and 5xx) count
+// as failures for the breaker (a 4xx other than 408 and 429 does not, by
+// default) and for the metrics. Their bodies, when short (up to 4 KiB, as
+// error bodies usually are), are read at once and their connection
+// released, so a response that waits out a backoff holds nothing. The body
+// of every response the Transport does not return is read a little (4 KiB
+// at most) and closed, so connections are reused and nothing leaks.
 //
 // The per-attempt Timeout covers the response body too: the attempt's
 // context stays live until the caller closes the body (or reads it to the
@@ -159,13 +164,49 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		cancel()
 		return nil, err
 	}
-	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
-	if rt.retryOK && retryableStatus(resp.StatusCode) {
+	if resp.StatusCode >= 400 {
+		// An error status goes through the pipeline as a *StatusError,
+		// so that retry, the breaker and the metrics see it; RoundTrip
+		// still hands the response back, as a RoundTripper must.
+		rt.t.holdErrorBody(ctx, resp, cancel)
 		rt.last = resp
 		return resp, newStatusError(req, resp)
 	}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
 	return resp, nil
 }
+
+// holdErrorBody reads an error response's body into memory when it is
+// short (as they usually are), and releases the connection and the
+// attempt's context at once: the response may wait out a backoff, longer
+// than the attempt's limit, before it is discarded or returned. A longer
+// body keeps streaming after the part already read.
+func (t *Transport) holdErrorBody(ctx context.Context, resp *http.Response, cancel context.CancelFunc) {
+	raw := resp.Body
+	data, err := io.ReadAll(io.LimitReader(raw, drainLimit+1))
+	if err == nil && len(data) <= drainLimit {
+		_ = raw.Close()
+		cancel()
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		return
+	}
+	rest := io.Reader(raw)
+	if err != nil {
+		rest = errReader{err}
+	}
+	resp.Body = &attemptBody{
+		ReadCloser: struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(data), rest), raw},
+		ctx: ctx, cancel: cancel, t: t,
+	}
+}
+
+// errReader returns err from every Read.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // limitError returns err as a *timeout.Error when the attempt's own limit
 // fired, and unchanged otherwise.

@@ -3,8 +3,11 @@ package httpx_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
@@ -95,7 +101,8 @@ func TestTransport_timeoutCoversBody(t *testing.T) {
 		}
 		_, _ = w.Write([]byte("end"))
 	})
-	client := newTransport(t, nil, httpx.Config{Timeout: 200 * time.Millisecond})
+	// 500ms: enough for /fast on a loaded machine, far below the 3s sleeps.
+	client := newTransport(t, nil, httpx.Config{Timeout: 500 * time.Millisecond})
 
 	start := time.Now()
 	_, err := client.Get(srv.URL + "/slow-headers")
@@ -122,10 +129,72 @@ func TestTransport_timeoutCoversBody(t *testing.T) {
 
 func TestTransport_rejectsBadURLWithoutRequest(t *testing.T) {
 	t.Parallel()
-	client := newTransport(t, nil, httpx.Config{})
-	_, err := client.Get("ftp://example.com/file")
-	require.Error(t, err)
-	// http.Client itself refuses unsupported schemes before RoundTrip in
-	// some versions; either way no request goes out.
-	assert.Contains(t, err.Error(), "ftp")
+	ct := newCountingTransport(t)
+	tr, err := httpx.NewTransport(ct, httpx.Config{})
+	require.NoError(t, err)
+	for _, raw := range []string{"ftp://example.com/file", "http://:8080/", "http://127.0.0.1:0/"} {
+		req, err := http.NewRequest(http.MethodGet, raw, nil)
+		require.NoError(t, err)
+		_, err = tr.RoundTrip(req)
+		require.ErrorIs(t, err, httpx.ErrInvalidURL, raw)
+	}
+	assert.Zero(t, ct.opened.Load(), "no request went out")
+}
+
+func TestTransport_errorStatusesReachBreakerAndMetrics(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, statuses(503))
+	m := monitor.NewMetrics(monitor.Logger(discardLogger()))
+	client := newTransport(t, nil, httpx.Config{
+		Metrics: m,
+		Breaker: &breaker.Settings{ConsecutiveFailures: 3, OpenTimeout: time.Minute, Logger: discardLogger()},
+	})
+	for range 3 {
+		resp, err := client.Get(srv.URL)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		_ = resp.Body.Close()
+	}
+	_, err := client.Get(srv.URL)
+	require.ErrorIs(t, err, breaker.ErrOpen, "three 503s, no retries configured: the breaker opened")
+	assert.EqualValues(t, 3, hits.Load())
+	s := m.Snapshot()
+	assert.EqualValues(t, 4, s.Failures)
+	assert.Zero(t, s.Successes)
+}
+
+func TestTransport_errorResponseHoldsNoConnectionDuringBackoff(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	var hits atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("busy"))
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+
+	// The backoff (300ms) outlasts the attempt's limit (100ms): the 503's
+	// connection must go back to the pool before the limit can kill it.
+	client := newTransport(t, base, httpx.Config{
+		Timeout: 100 * time.Millisecond,
+		Retry:   &retry.Config{MaxAttempts: 2, BaseDelay: 300 * time.Millisecond},
+	})
+	resp, err := client.Get(srv.URL)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, "ok", string(body))
+	assert.EqualValues(t, 1, conns.Load(), "one connection, reused for the retry")
 }
