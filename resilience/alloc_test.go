@@ -18,6 +18,7 @@ func TestClassify_doesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		_ = resilience.Classify(ctx, err)
 		_ = resilience.IsTimeout(err)
+		_ = resilience.IsRejected(err)
 	})
 	assert.Zero(t, allocs)
 }

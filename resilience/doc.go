@@ -43,8 +43,8 @@
 //     outside Retry bounds the whole logical call instead (both can be
 //     used: an overall deadline usually comes from the caller's ctx).
 //   - Retry inside Breaker: the breaker sees one logical call, not every
-//     attempt, and an open breaker stops the retries at once (its error is
-//     not retryable).
+//     attempt, and while it is open a call is rejected before any attempt
+//     or retry is made.
 //   - Breaker inside Monitor: the monitor sees what the caller saw,
 //     including calls the breaker rejected fast.
 //
@@ -68,10 +68,12 @@
 //     return an error yield Funcs that fail every call with it, at once.
 //
 // Policies agree on what an error means through [Classify]: success,
-// failure, a timeout inside the call, or the caller's cancellation or
-// deadline. Errors may also carry hints for retry: a Retryable() bool
-// method says whether the error may be retried, and a RetryAfter()
-// time.Duration method carries a delay the server asked for.
+// failure, a timeout inside the call, the caller's cancellation or
+// deadline, or a call a policy rejected without calling the dependency.
+// Errors carry these hints as methods, so that packages need not import
+// each other: Timeout() bool (a timeout, as in [net.Error]), Rejected()
+// bool (refused without a call), Retryable() bool (whether retry may try
+// again), and RetryAfter() time.Duration (a delay the server asked for).
 //
 // # What is safe to share
 //

@@ -51,6 +51,7 @@ type ConfigError struct {
 	Want  string // the valid range, e.g. ">= 1"
 }
 
+// Error returns "<Pkg>: <Field> is <Value>, want <Want>".
 func (e *ConfigError) Error() string {
 	if e.Value == nil {
 		return fmt.Sprintf("%s: %s is nil, want %s", e.Pkg, e.Field, e.Want)

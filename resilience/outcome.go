@@ -28,11 +28,19 @@ const (
 	// of time; a retry cannot help, and a breaker does not hold it against
 	// the dependency. Monitoring counts it as a timeout.
 	OutcomeDeadline
+	// OutcomeRejected: a policy refused the call without calling the
+	// dependency — an open circuit breaker, or a deadline that had already
+	// passed. It says nothing about the dependency's health now: it is
+	// neither a failure nor a timeout, and monitoring keeps it out of the
+	// timeout rate and the latency figures. Errors say so with a
+	// Rejected() bool method (see [IsRejected]).
+	OutcomeRejected
 )
 
-var outcomeNames = [...]string{"success", "failure", "timeout", "canceled", "deadline"}
+var outcomeNames = [...]string{"success", "failure", "timeout", "canceled", "deadline", "rejected"}
 
-// String returns "success", "failure", "timeout", "canceled" or "deadline".
+// String returns "success", "failure", "timeout", "canceled", "deadline" or
+// "rejected".
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
 		return outcomeNames[o]
@@ -43,8 +51,9 @@ func (o Outcome) String() string {
 // Classify returns the Outcome of a call that was made with ctx and returned
 // err. It looks at ctx first: once the caller's context is done, any error
 // is the caller's (OutcomeCanceled or OutcomeDeadline), whatever fn made of
-// it. Otherwise an error for which [IsTimeout] is true is OutcomeTimeout and
-// any other error is OutcomeFailure.
+// it. Otherwise an error for which [IsRejected] is true is OutcomeRejected,
+// one for which [IsTimeout] is true is OutcomeTimeout, and any other error
+// is OutcomeFailure.
 //
 // Classify does not allocate.
 func Classify(ctx context.Context, err error) Outcome {
@@ -60,10 +69,32 @@ func Classify(ctx context.Context, err error) Outcome {
 			return OutcomeDeadline
 		}
 	}
+	if IsRejected(err) {
+		return OutcomeRejected
+	}
 	if IsTimeout(err) {
 		return OutcomeTimeout
 	}
 	return OutcomeFailure
+}
+
+// IsRejected reports whether err, or any error it wraps, has a
+// Rejected() bool method that returns true: the mark of a call that a
+// policy refused without calling the dependency (breaker's *OpenError, or a
+// *timeout.Error for a deadline that had already passed). It does not
+// allocate.
+func IsRejected(err error) bool {
+	return hasMethod(err, isRejected)
+}
+
+func isRejected(err error) bool {
+	r, ok := err.(interface{ Rejected() bool })
+	return ok && r.Rejected()
+}
+
+func isTimeoutErr(err error) bool {
+	t, ok := err.(interface{ Timeout() bool })
+	return ok && t.Timeout()
 }
 
 // IsTimeout reports whether err, or any error it wraps, is a timeout:
@@ -77,14 +108,15 @@ func IsTimeout(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return true
 	}
-	return hasTimeoutMethod(err)
+	return hasMethod(err, isTimeoutErr)
 }
 
-// hasTimeoutMethod walks the tree of wrapped errors by hand: errors.As with
-// an interface target would make the target escape and allocate.
-func hasTimeoutMethod(err error) bool {
+// hasMethod walks the tree of wrapped errors by hand, reporting whether
+// test holds for one of them: errors.As with an interface target would make
+// the target escape and allocate.
+func hasMethod(err error, test func(error) bool) bool {
 	for err != nil {
-		if t, ok := err.(interface{ Timeout() bool }); ok && t.Timeout() {
+		if test(err) {
 			return true
 		}
 		switch u := err.(type) {
@@ -92,7 +124,7 @@ func hasTimeoutMethod(err error) bool {
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:
 			for _, e := range u.Unwrap() {
-				if hasTimeoutMethod(e) {
+				if hasMethod(e, test) {
 					return true
 				}
 			}

@@ -16,6 +16,12 @@ import (
 
 type timeoutErr struct{ timeout bool }
 
+type rejectedErr struct{}
+
+func (rejectedErr) Error() string  { return "rejected" }
+func (rejectedErr) Rejected() bool { return true }
+func (rejectedErr) Timeout() bool  { return true }
+
 func (e timeoutErr) Error() string { return "net-ish" }
 func (e timeoutErr) Timeout() bool { return e.timeout }
 
@@ -67,6 +73,8 @@ func TestClassify(t *testing.T) {
 		{"caller canceled, fn said something else", canceled, boom, resilience.OutcomeCanceled},
 		{"caller deadline", expired, context.DeadlineExceeded, resilience.OutcomeDeadline},
 		{"nil ctx", nil, boom, resilience.OutcomeFailure},
+		{"rejected", live, fmt.Errorf("call: %w", rejectedErr{}), resilience.OutcomeRejected},
+		{"rejected after the caller canceled", canceled, rejectedErr{}, resilience.OutcomeCanceled},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,5 +87,13 @@ func TestOutcome_String(t *testing.T) {
 	assert.Equal(t, "success", resilience.OutcomeSuccess.String())
 	assert.Equal(t, "timeout", resilience.OutcomeTimeout.String())
 	assert.Equal(t, "deadline", resilience.OutcomeDeadline.String())
+	assert.Equal(t, "rejected", resilience.OutcomeRejected.String())
 	assert.Equal(t, "outcome(9)", resilience.Outcome(9).String())
+}
+
+func TestIsRejected(t *testing.T) {
+	assert.True(t, resilience.IsRejected(fmt.Errorf("x: %w", rejectedErr{})))
+	assert.True(t, resilience.IsRejected(errors.Join(errors.New("a"), rejectedErr{})))
+	assert.False(t, resilience.IsRejected(errors.New("boom")))
+	assert.False(t, resilience.IsRejected(nil))
 }
