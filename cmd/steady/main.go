@@ -148,8 +148,8 @@ func (o *options) check(extraArgs int) error {
 		return fmt.Errorf("steady: -requests is %d, want 1 to %d", o.requests, maxRequests)
 	case o.concurrency < 1 || o.concurrency > maxConcurrency:
 		return fmt.Errorf("steady: -concurrency is %d, want 1 to %d", o.concurrency, maxConcurrency)
-	case o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0):
-		return fmt.Errorf("steady: -rate is %v, want >= 0 (0: no limit)", o.rate)
+	case o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || (o.rate > 0 && o.rate < minRate):
+		return fmt.Errorf("steady: -rate is %v, want 0 (no limit) or at least %v per second", o.rate, minRate)
 	case o.timeout <= 0:
 		return fmt.Errorf("steady: -timeout is %v, want > 0", o.timeout)
 	case o.retries < 0 || o.retries > maxRetries:
@@ -169,6 +169,10 @@ func (o *options) check(extraArgs int) error {
 	}
 	return nil
 }
+
+// minRate is the slowest -rate accepted: one request every 1000s. Slower
+// rates would make the interval between requests overflow.
+const minRate = 0.001
 
 // interval returns the time between request starts for o.rate.
 func (o *options) interval() time.Duration {
