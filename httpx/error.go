@@ -25,6 +25,8 @@ type StatusError struct {
 	Wait time.Duration
 }
 
+// Error returns e.g. "httpx: GET https://api.example.com/x: 503 Service
+// Unavailable (Retry-After 2s)".
 func (e *StatusError) Error() string {
 	msg := e.Method + " " + e.URL + ": " + strconv.Itoa(e.StatusCode)
 	if text := http.StatusText(e.StatusCode); text != "" {
