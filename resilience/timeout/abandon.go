@@ -63,8 +63,10 @@ func abandoning[T any](l *limit, next resilience.Func[T], g Gauge) resilience.Fu
 		}
 		tctx, cancel := l.derive(ctx)
 		defer cancel()
-		if tctx.Err() != nil && l.fired(tctx) {
-			return zero, l.cause.wrap(context.DeadlineExceeded)
+		if tctx.Err() != nil {
+			// Our limit or the caller's: fn is not started on a dead
+			// context, and no goroutine is spent on it.
+			return zero, l.refused(ctx, tctx)
 		}
 		c := &call[T]{next: next, ctx: tctx, cancel: cancel, gauge: g}
 		go c.run()

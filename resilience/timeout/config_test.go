@@ -14,6 +14,8 @@ import (
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
+// TestConfigErrors pins the fields in the call-site form a reader finds in
+// their code ("WithTimeout(d)", "Track(g)", "opts[1]") and the messages.
 func TestConfigErrors(t *testing.T) {
 	future := time.Now().Add(time.Hour)
 	var nilGauge *gauge
@@ -24,21 +26,21 @@ func TestConfigErrors(t *testing.T) {
 		message string
 	}{
 		{"zero duration", timeout.WithTimeout[int](0),
-			"WithTimeout duration", "timeout: WithTimeout duration is 0s, want > 0"},
+			"WithTimeout(d)", "timeout: WithTimeout(d) is 0s, want > 0"},
 		{"negative duration", timeout.WithTimeout[int](-time.Second),
-			"WithTimeout duration", "timeout: WithTimeout duration is -1s, want > 0"},
+			"WithTimeout(d)", "timeout: WithTimeout(d) is -1s, want > 0"},
 		{"negative duration wins over a bad option", timeout.WithTimeout[int](-time.Second, nil),
-			"WithTimeout duration", "timeout: WithTimeout duration is -1s, want > 0"},
+			"WithTimeout(d)", "timeout: WithTimeout(d) is -1s, want > 0"},
 		{"zero deadline", timeout.WithDeadline[int](time.Time{}),
-			"WithDeadline deadline", "timeout: WithDeadline deadline is 0001-01-01 00:00:00 +0000 UTC, want a non-zero time.Time"},
+			"WithDeadline(deadline)", "timeout: WithDeadline(deadline) is 0001-01-01 00:00:00 +0000 UTC, want a non-zero time.Time"},
 		{"Track without Abandon", timeout.WithTimeout[int](time.Second, timeout.Track(new(gauge))),
-			"Track", "timeout: Track is set without Abandon, want Abandon() as well"},
+			"Track(g)", "timeout: Track(g) is given without Abandon(), want Abandon() in the same options"},
 		{"Track without Abandon, deadline", timeout.WithDeadline[int](future, timeout.Track(new(expvar.Int))),
-			"Track", "timeout: Track is set without Abandon, want Abandon() as well"},
+			"Track(g)", "timeout: Track(g) is given without Abandon(), want Abandon() in the same options"},
 		{"Track nil", timeout.WithTimeout[int](time.Second, timeout.Abandon(), timeout.Track(nil)),
-			"Track gauge", "timeout: Track gauge is nil, want a non-nil Gauge"},
+			"Track(g)", "timeout: Track(g) is nil, want a non-nil Gauge"},
 		{"Track typed nil", timeout.WithTimeout[int](time.Second, timeout.Abandon(), timeout.Track(nilGauge)),
-			"Track gauge", "timeout: Track gauge is nil, want a non-nil Gauge"},
+			"Track(g)", "timeout: Track(g) is nil, want a non-nil Gauge"},
 		{"nil Option", timeout.WithTimeout[int](time.Second, timeout.Abandon(), nil),
 			"opts[1]", "timeout: opts[1] is nil, want an Option"},
 		{"nil Option, deadline", timeout.WithDeadline[int](future, nil),

@@ -73,8 +73,17 @@
 //     its error, unchanged. Nested timeouts follow from this: when an outer
 //     policy's limit is the shorter, an inner policy passes the outer's
 //     expiry through, and the outer reports it as its own *Error.
-//   - [WithDeadline] with a deadline already past: *Error at once; fn is
-//     not called.
+//   - The policy's limit had already passed when the call started
+//     ([WithDeadline] with a deadline in the past, or a [WithTimeout] so
+//     short that it expired before fn could be called): *Error at once,
+//     and fn is not called. Its Rejected method is true, so
+//     [resilience.Classify] reports [resilience.OutcomeRejected], and a
+//     breaker or monitor outside does not hold the call against the
+//     dependency.
+//   - The caller's context was already done when the call started
+//     (canceled, or its own deadline passed): its error, unchanged, and
+//     fn is not called. In neither mode is fn started with a context
+//     whose Err is already set.
 //   - Abandon mode, the call left before fn returned: an *Error wrapping
 //     [context.DeadlineExceeded], or the caller's context's error.
 //   - Bad configuration (a duration <= 0, a zero deadline, [Track] without
@@ -82,6 +91,11 @@
 //     [*resilience.ConfigError] naming it, and fn is never called. A nil
 //     context gives [resilience.ErrNilContext], a nil Func
 //     [resilience.ErrNilFunc].
+//
+// For resilience/retry, an *Error of [WithTimeout] is retryable (the next
+// attempt gets a fresh duration) and one of [WithDeadline] is not: its
+// Retryable method says so, because a deadline that has passed cannot be
+// met by trying again.
 //
 // Inside fn, [context.Cause] of its context is an *Error once the policy's
 // limit has fired, so fn can tell that limit from its caller's.

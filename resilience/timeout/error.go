@@ -28,6 +28,13 @@ import (
 // an *Error (with Err set to [context.DeadlineExceeded]) once the policy's
 // limit has fired, so fn can tell the policy's limit from its caller's.
 //
+// Two methods tell the policies around the call what the *Error means for
+// them: [Error.Retryable] (for resilience/retry) is false for a
+// [WithDeadline] limit, which no new attempt can meet, and
+// [Error.Rejected] (for a breaker or monitor outside) is true when the
+// policy refused the call without calling fn, because its limit had
+// already passed when the call started.
+//
 // The zero value reads "timeout" and is usable, but policies always set
 // Duration or Deadline. An *Error is not modified after it is returned.
 type Error struct {
@@ -41,8 +48,13 @@ type Error struct {
 
 	// Err is what the call returned after the limit fired, or
 	// [context.DeadlineExceeded] when the call did not return at all (a
-	// deadline already past, or a call abandoned with [Abandon]).
+	// limit that had passed before fn was called, or a call abandoned with
+	// [Abandon]).
 	Err error
+
+	// rejected is true when the limit had passed before fn was called, so
+	// fn was not called at all. Only the policies set it; see Rejected.
+	rejected bool
 }
 
 // Error returns "timeout after <Duration>: <Err>" for a [WithTimeout] limit
@@ -78,6 +90,28 @@ func (e *Error) Is(target error) bool { return target == context.DeadlineExceede
 // Timeout returns true: an *Error is a timeout, as [net.Error] defines it.
 func (e *Error) Timeout() bool { return true }
 
+// Retryable reports whether trying the call again may succeed, for
+// resilience/retry and any code that honours a Retryable() bool method: true
+// for a [WithTimeout] limit (Duration set), since the next attempt gets a
+// fresh Duration and may be faster; false for a [WithDeadline] limit
+// (Deadline set), since a deadline that has passed stays passed, and a
+// retry would only be refused at once, or after sleeping through its
+// backoff, to no purpose.
+func (e *Error) Retryable() bool { return e.Deadline.IsZero() }
+
+// Rejected reports whether the policy refused the call without calling fn,
+// because its own limit had already passed when the call started: a
+// [WithDeadline] whose deadline was in the past, or a [WithTimeout] so short
+// that it expired before fn could be called. Err is then
+// [context.DeadlineExceeded].
+//
+// A rejected call says nothing about the dependency, which was never
+// called: [resilience.Classify] reports it as [resilience.OutcomeRejected]
+// rather than a timeout, so that a breaker outside does not count it
+// against the dependency and monitoring keeps it out of the timeout rate.
+// It is false for every other *Error, including one built by hand.
+func (e *Error) Rejected() bool { return e.rejected }
+
 // Temporary returns true, as the standard library's timeout errors do. It
 // exists only so that an *Error satisfies [net.Error] and is found by
 // errors.As(err, &netErr); the method is deprecated there and should not be
@@ -96,4 +130,10 @@ func (e *Error) wrap(err error) *Error {
 		err = context.DeadlineExceeded
 	}
 	return &Error{Duration: e.Duration, Deadline: e.Deadline, Err: err}
+}
+
+// reject returns a new *Error for the same limit as e (a policy's cause),
+// for a call refused because the limit had passed before fn was called.
+func (e *Error) reject() *Error {
+	return &Error{Duration: e.Duration, Deadline: e.Deadline, Err: context.DeadlineExceeded, rejected: true}
 }

@@ -55,13 +55,20 @@ func ExampleWithDeadline() {
 	v, err := timeout.WithDeadline[int](time.Now().Add(time.Minute))(fetch)(context.Background())
 	fmt.Println(v, err)
 
-	// A deadline already past fails at once, without calling fetch.
+	// A deadline already past fails at once, without calling fetch. The
+	// call was refused, not tried: the error says so to a breaker or
+	// monitor outside, and tells retry that trying again cannot help.
 	called = false
 	_, err = timeout.WithDeadline[int](time.Now().Add(-time.Second))(fetch)(context.Background())
 	fmt.Println(errors.Is(err, context.DeadlineExceeded), called)
+	var te *timeout.Error
+	if errors.As(err, &te) {
+		fmt.Println("rejected:", te.Rejected(), "retryable:", te.Retryable())
+	}
 	// Output:
 	// 42 <nil>
 	// true false
+	// rejected: true retryable: false
 }
 
 func ExampleAbandon() {

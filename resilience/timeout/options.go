@@ -89,10 +89,10 @@ func newOptions(opts []Option) (options, error) {
 	}
 	if o.tracked {
 		if isNil(o.gauge) {
-			return o, &resilience.ConfigError{Pkg: "timeout", Field: "Track gauge", Want: "a non-nil Gauge"}
+			return o, &resilience.ConfigError{Pkg: "timeout", Field: "Track(g)", Want: "a non-nil Gauge"}
 		}
 		if !o.abandon {
-			return o, &resilience.ConfigError{Pkg: "timeout", Field: "Track", Value: "set without Abandon", Want: "Abandon() as well"}
+			return o, &resilience.ConfigError{Pkg: "timeout", Field: "Track(g)", Value: "given without Abandon()", Want: "Abandon() in the same options"}
 		}
 	}
 	return o, nil

@@ -22,6 +22,13 @@ import (
 // own limit makes an *Error. With [Abandon], the call returns when the
 // limit fires even if fn does not.
 //
+// fn is not called on a context that is already done. If d is so short
+// that the limit passes before fn could be called, the call returns at once
+// an *Error whose Rejected method is true (see [Error.Rejected]); if the
+// caller's context is already done (canceled, or its deadline passed), the
+// call returns its ctx.Err(), unchanged. An *Error of WithTimeout is
+// retryable ([Error.Retryable]): the next attempt gets a fresh d.
+//
 // The Policy and the Funcs it builds are safe for concurrent use; build
 // them once and reuse them.
 //
@@ -33,7 +40,7 @@ import (
 func WithTimeout[T any](d time.Duration, opts ...Option) resilience.Policy[T] {
 	o, err := newOptions(opts)
 	if d <= 0 {
-		err = &resilience.ConfigError{Pkg: "timeout", Field: "WithTimeout duration", Value: d, Want: "> 0"}
+		err = &resilience.ConfigError{Pkg: "timeout", Field: "WithTimeout(d)", Value: d, Want: "> 0"}
 	}
 	return policy[T](&limit{d: d, cause: &Error{Duration: d, Err: context.DeadlineExceeded}}, o, err)
 }
@@ -42,10 +49,16 @@ func WithTimeout[T any](d time.Duration, opts ...Option) resilience.Policy[T] {
 // deadline: fn receives a context that expires at deadline, or earlier if
 // the caller's context does (parent deadlines still win). A call made when
 // deadline has already passed returns an [*Error] at once, without calling
-// fn.
+// fn, and that *Error's Rejected method is true (see [Error.Rejected]): the
+// dependency was not asked, so a breaker outside does not count it. A call
+// whose own context is already done (canceled, or its deadline passed,
+// even if earlier than deadline) returns its ctx.Err(), unchanged, without
+// calling fn either.
 //
 // Otherwise it behaves as [WithTimeout] does, in both modes, with the
-// *Error's Deadline field set instead of Duration. The Policy and the Funcs
+// *Error's Deadline field set instead of Duration. An *Error of
+// WithDeadline is not retryable ([Error.Retryable] is false): a deadline
+// that has passed cannot be met by trying again. The Policy and the Funcs
 // it builds are safe for concurrent use.
 //
 // A zero deadline, or an invalid Option, makes every call return a
@@ -53,7 +66,7 @@ func WithTimeout[T any](d time.Duration, opts ...Option) resilience.Policy[T] {
 func WithDeadline[T any](deadline time.Time, opts ...Option) resilience.Policy[T] {
 	o, err := newOptions(opts)
 	if deadline.IsZero() {
-		err = &resilience.ConfigError{Pkg: "timeout", Field: "WithDeadline deadline", Value: deadline, Want: "a non-zero time.Time"}
+		err = &resilience.ConfigError{Pkg: "timeout", Field: "WithDeadline(deadline)", Value: deadline, Want: "a non-zero time.Time"}
 	}
 	return policy[T](&limit{deadline: deadline, cause: &Error{Deadline: deadline, Err: context.DeadlineExceeded}}, o, err)
 }
@@ -76,6 +89,21 @@ func (l *limit) derive(ctx context.Context) (context.Context, context.CancelFunc
 		return context.WithTimeoutCause(ctx, l.d, l.cause)
 	}
 	return context.WithDeadlineCause(ctx, l.deadline, l.cause)
+}
+
+// refused returns the error for a call whose context tctx, made by derive
+// from the caller's ctx, was already done before fn was called: a rejected
+// *Error when this limit had passed, and otherwise the caller's own error,
+// unchanged (its cancellation, or its deadline). It must be called before
+// the call's cancel func, as fired must.
+func (l *limit) refused(ctx, tctx context.Context) error {
+	if l.fired(tctx) {
+		return l.cause.reject()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return tctx.Err()
 }
 
 // fired reports whether tctx, made by derive, ended because of this limit
@@ -115,9 +143,11 @@ func cooperative[T any](l *limit, next resilience.Func[T]) resilience.Func[T] {
 		// Deferred rather than called after next so that a panicking next
 		// does not leave the timer armed until the limit.
 		defer cancel()
-		if tctx.Err() != nil && l.fired(tctx) {
+		if tctx.Err() != nil {
+			// Our limit or the caller's: either way fn would start on a
+			// dead context, so it is not called.
 			var zero T
-			return zero, l.cause.wrap(context.DeadlineExceeded)
+			return zero, l.refused(ctx, tctx)
 		}
 		v, err := next(tctx)
 		if err != nil && l.fired(tctx) {

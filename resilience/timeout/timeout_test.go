@@ -3,6 +3,7 @@ package timeout_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
@@ -373,3 +375,205 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 type nKey struct{}
+
+func TestError_review_retryable(t *testing.T) {
+	deadline := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	assert.True(t, (&timeout.Error{Duration: time.Second}).Retryable(), "WithTimeout: the next attempt gets a fresh duration")
+	assert.False(t, (&timeout.Error{Deadline: deadline}).Retryable(), "WithDeadline: a passed deadline stays passed")
+	assert.False(t, (&timeout.Error{Deadline: deadline}).Rejected(), "an *Error built by hand is not a rejection")
+	assert.True(t, retry.IsRetryable(&timeout.Error{Duration: time.Second, Err: context.DeadlineExceeded}))
+	assert.False(t, retry.IsRetryable(fmt.Errorf("fetch: %w", &timeout.Error{Deadline: deadline, Err: context.DeadlineExceeded})))
+}
+
+// A WithDeadline limit cannot be met by trying again: retry stops at the
+// first *Error instead of sleeping through attempts that are refused.
+func TestWithDeadline_review_notRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int64
+		hang := func(ctx context.Context) (string, error) {
+			calls.Add(1)
+			<-ctx.Done()
+			return "", ctx.Err()
+		}
+		deadline := time.Now().Add(50 * time.Millisecond)
+		call := resilience.Compose(
+			retry.Retry[string](retry.Config{MaxAttempts: 5}),
+			timeout.WithDeadline[string](deadline),
+		)(hang)
+
+		start := time.Now()
+		_, err := call(t.Context())
+		assert.Equal(t, 50*time.Millisecond, time.Since(start), "no sleeping through useless attempts")
+		assert.Equal(t, int64(1), calls.Load())
+
+		var re *retry.Error
+		require.ErrorAs(t, err, &re)
+		assert.Equal(t, 1, re.Attempts)
+		assert.NotErrorIs(t, err, retry.ErrExhausted)
+		assert.Contains(t, err.Error(), "not retryable")
+		var te *timeout.Error
+		require.ErrorAs(t, err, &te)
+		assert.Equal(t, deadline, te.Deadline)
+		assert.False(t, te.Rejected(), "fn was called: the limit fired during the call")
+	})
+}
+
+// A WithTimeout limit is still retried: the next attempt may be faster.
+func TestWithTimeout_review_retried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int64
+		fn := func(ctx context.Context) (string, error) {
+			if calls.Add(1) == 1 {
+				<-ctx.Done()
+				return "", ctx.Err()
+			}
+			return "ok", nil
+		}
+		v, err := resilience.Compose(
+			retry.Retry[string](retry.Config{MaxAttempts: 5}),
+			timeout.WithTimeout[string](50*time.Millisecond),
+		)(fn)(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, "ok", v)
+		assert.Equal(t, int64(2), calls.Load())
+	})
+}
+
+// A call refused because the policy's own limit had already passed is
+// marked Rejected, so that a breaker or monitor outside does not hold it
+// against the dependency; a limit that fires during fn is a timeout.
+func TestWithDeadline_review_pastDeadlineIsRejected(t *testing.T) {
+	for _, mode := range []string{"cooperative", "abandon"} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var opts []timeout.Option
+				if mode == "abandon" {
+					opts = append(opts, timeout.Abandon())
+				}
+				var calls atomic.Int64
+				deadline := time.Now().Add(time.Second)
+				call := timeout.WithDeadline[string](deadline, opts...)(func(ctx context.Context) (string, error) {
+					calls.Add(1)
+					<-ctx.Done()
+					return "", ctx.Err()
+				})
+
+				// Before the deadline: fn is called and the limit fires.
+				_, err := call(t.Context())
+				var te *timeout.Error
+				require.ErrorAs(t, err, &te)
+				assert.False(t, te.Rejected())
+				assert.Equal(t, resilience.OutcomeTimeout, resilience.Classify(t.Context(), err))
+				assert.Equal(t, int64(1), calls.Load())
+
+				// After it: refused, fn not called.
+				_, err = call(t.Context())
+				require.ErrorAs(t, err, &te)
+				assert.True(t, te.Rejected())
+				assert.False(t, te.Retryable())
+				assert.Equal(t, deadline, te.Deadline)
+				assert.Equal(t, context.DeadlineExceeded, te.Err)
+				assert.True(t, resilience.IsRejected(err))
+				assert.True(t, resilience.IsTimeout(err), "still a timeout for code that only asks that")
+				assert.Equal(t, resilience.OutcomeRejected, resilience.Classify(t.Context(), err))
+				assert.Equal(t, int64(1), calls.Load(), "fn must not be called")
+
+				var te2 *timeout.Error
+				_, err = call(t.Context())
+				require.ErrorAs(t, err, &te2)
+				assert.NotSame(t, te, te2, "each call gets its own *Error")
+			})
+		})
+	}
+}
+
+// A WithTimeout so short that it expired before fn could be called refuses
+// the call too. The real clock is used: in a synctest bubble time stands
+// still until every goroutine blocks, so a 1ns limit never expires first.
+func TestWithTimeout_review_expiredBeforeFnIsRejected(t *testing.T) {
+	for _, mode := range []string{"cooperative", "abandon"} {
+		t.Run(mode, func(t *testing.T) {
+			var opts []timeout.Option
+			if mode == "abandon" {
+				opts = append(opts, timeout.Abandon())
+			}
+			var calls atomic.Int64
+			call := timeout.WithTimeout[string](time.Nanosecond, opts...)(func(ctx context.Context) (string, error) {
+				calls.Add(1)
+				return "", errors.New("should not matter")
+			})
+			// Reading the clock twice takes more than 1ns, so the limit
+			// has passed by the time the policy looks; a coarse clock
+			// may need a few tries.
+			const tries = 10000
+			var te *timeout.Error
+			i := 0
+			for ; i < tries; i++ {
+				_, err := call(t.Context())
+				if errors.As(err, &te) && te.Rejected() {
+					break
+				}
+			}
+			require.Less(t, i, tries, "no call was refused")
+			assert.Equal(t, time.Nanosecond, te.Duration)
+			assert.True(t, te.Retryable(), "a WithTimeout limit stays retryable")
+			assert.Equal(t, context.DeadlineExceeded, te.Err)
+			assert.LessOrEqual(t, calls.Load(), int64(i), "the refused call did not call fn")
+		})
+	}
+}
+
+// fn is never started on a context that is already done: the caller's
+// error is returned unchanged, and fn is not called, in both modes and
+// whether or not the policy's own limit has passed too.
+func TestPolicies_review_deadCallerContextDoesNotCallFn(t *testing.T) {
+	canceled := func() context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	expired := func() context.Context {
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Minute))
+		cancel() // done already; cancel does not change its error
+		return ctx
+	}
+	parents := map[string]func() context.Context{"canceled": canceled, "deadline passed": expired}
+	policies := map[string]func(...timeout.Option) resilience.Policy[string]{
+		"WithTimeout": func(o ...timeout.Option) resilience.Policy[string] {
+			return timeout.WithTimeout[string](time.Hour, o...)
+		},
+		"WithDeadline": func(o ...timeout.Option) resilience.Policy[string] {
+			return timeout.WithDeadline[string](time.Now().Add(time.Hour), o...)
+		},
+		"WithDeadline, past too": func(o ...timeout.Option) resilience.Policy[string] {
+			return timeout.WithDeadline[string](time.Now().Add(-time.Second), o...)
+		},
+	}
+	for _, mode := range []string{"cooperative", "abandon"} {
+		for pname, policy := range policies {
+			for cname, parent := range parents {
+				t.Run(mode+"/"+pname+"/"+cname, func(t *testing.T) {
+					// In a bubble, so that synctest.Wait lets a goroutine
+					// that abandon mode may have started run to its end.
+					synctest.Test(t, func(t *testing.T) {
+						var opts []timeout.Option
+						if mode == "abandon" {
+							opts = append(opts, timeout.Abandon())
+						}
+						var calls atomic.Int64
+						ctx := parent()
+						require.Error(t, ctx.Err())
+						v, err := policy(opts...)(ignoring(0, "ran", &calls))(ctx)
+						synctest.Wait()
+						assert.Empty(t, v)
+						assert.Equal(t, ctx.Err(), err, "the caller's error, unchanged")
+						var te *timeout.Error
+						assert.NotErrorAs(t, err, &te)
+						assert.Zero(t, calls.Load(), "fn must not be called on a dead context")
+						assert.Zero(t, timeout.Abandoned())
+					})
+				})
+			}
+		}
+	}
+}
