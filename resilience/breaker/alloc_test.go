@@ -43,6 +43,15 @@ func TestAllocs(t *testing.T) {
 		}))
 		require.Equal(t, breaker.StateClosed, cb.State())
 	})
+	t.Run("closed, rejected by a nested breaker", func(t *testing.T) {
+		inner := newBreaker(t, breaker.Settings{})
+		inner.Isolate()
+		defer inner.Reset()
+		outer := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1})
+		call := breaker.Breaker[int](outer)(breaker.Breaker[int](inner)(ok))
+		assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = call(ctx) }))
+		require.Equal(t, breaker.StateClosed, outer.State())
+	})
 	t.Run("open rejection", func(t *testing.T) {
 		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour})
 		defer cb.Reset()

@@ -142,7 +142,7 @@ func TestBadInput(t *testing.T) {
 
 	_, err := breaker.Breaker[int](nil)(fn)(t.Context())
 	require.ErrorIs(t, err, resilience.ErrInvalidConfig)
-	assert.EqualError(t, err, "breaker: Breaker's *CircuitBreaker is nil, want a breaker from New")
+	assert.EqualError(t, err, "breaker: Breaker(cb) is nil, want a breaker from New")
 
 	cb := newBreaker(t, breaker.Settings{})
 	_, err = breaker.Breaker[int](cb)(nil)(t.Context())

@@ -42,7 +42,10 @@
 //
 // The breaker classifies each call with [resilience.Classify]. The caller's
 // own cancellation and the caller's own deadline are not the dependency's
-// fault, and count neither way. A timeout inside the breaker (put
+// fault, and count neither way; nor does a call that a policy inside the
+// breaker refused without calling the dependency (a nested breaker that is
+// open, a timeout.WithDeadline whose deadline has passed: errors for which
+// [resilience.IsRejected] is true). A timeout inside the breaker (put
 // timeout.WithTimeout inside it) counts as a timeout, which the TimeoutRate
 // rule looks at, and as a failure. A panic counts as a failure and goes on
 // up the stack. Settings.IsFailure can declare errors harmless (a 404, a

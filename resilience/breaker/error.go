@@ -28,7 +28,10 @@ var ErrOpen = errors.New("breaker: circuit open")
 //
 // An OpenError is not retryable: Retryable returns false, so
 // resilience/retry gives up on it at once instead of hammering a breaker
-// that said no.
+// that said no. It is a rejection: Rejected returns true, so
+// [resilience.Classify] reports [resilience.OutcomeRejected] for it, and a
+// breaker or monitor further out does not count it as a failure of the
+// dependency, which was never called.
 type OpenError struct {
 	// Name is the breaker's Settings.Name.
 	Name string
@@ -79,6 +82,13 @@ func (e *OpenError) Is(target error) bool { return target == ErrOpen }
 // and retrying would only add load (see the Retryable convention in package
 // resilience/retry).
 func (e *OpenError) Retryable() bool { return false }
+
+// Rejected returns true: the breaker refused the call without calling the
+// dependency (see [resilience.IsRejected]). A call rejected by a breaker
+// nested inside another breaker is therefore neither a success nor a
+// failure for the outer one, and monitoring keeps it out of its failure
+// and timeout rates.
+func (e *OpenError) Rejected() bool { return true }
 
 // RetryAfter returns how long from now until the breaker lets the next
 // probe through: 0 when the probe is already due, when the breaker is

@@ -31,7 +31,7 @@ import (
 // [resilience.ErrNilContext].
 func Breaker[T any](cb *CircuitBreaker) resilience.Policy[T] {
 	if cb == nil {
-		err := &resilience.ConfigError{Pkg: "breaker", Field: "Breaker's *CircuitBreaker", Want: "a breaker from New"}
+		err := &resilience.ConfigError{Pkg: "breaker", Field: "Breaker(cb)", Want: "a breaker from New"}
 		return func(resilience.Func[T]) resilience.Func[T] { return resilience.Fail[T](err) }
 	}
 	return func(next resilience.Func[T]) resilience.Func[T] {
@@ -89,6 +89,11 @@ func (cb *CircuitBreaker) kindOf(ctx context.Context, err error, d time.Duration
 			}
 		case resilience.OutcomeTimeout:
 			return kindTimeout
+		case resilience.OutcomeRejected:
+			// A policy inside refused the call without calling the
+			// dependency (a nested breaker, a deadline already past):
+			// it says nothing about the dependency's health.
+			return kindExcluded
 		default: // canceled by the caller, or the caller's deadline
 			return kindExcluded
 		}

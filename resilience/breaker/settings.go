@@ -36,6 +36,13 @@ const (
 	minOpenTimeout = time.Millisecond
 )
 
+// maxOpenTimeout is the longest Settings.OpenTimeout: 365 days. It keeps
+// the open period, OpenTimeout plus up to 10% of jitter, and the time of
+// the next probe far from the limits of time.Duration and time.Time (an
+// OpenTimeout near math.MaxInt64 would wrap around). A breaker meant to
+// stay open indefinitely is [CircuitBreaker.Isolate]'s job.
+const maxOpenTimeout = 365 * 24 * time.Hour
+
 // Settings configures a [CircuitBreaker]; [New] validates it.
 //
 // # Rules
@@ -63,9 +70,13 @@ const (
 //     caller's context is live, e.g. from a timeout.WithTimeout inside the
 //     breaker. A timeout is also a failure for ConsecutiveFailures and
 //     FailureRate.
-//   - excluded: the caller canceled its context or its own deadline passed.
-//     That is not the dependency's fault, so the call is neither a success
-//     nor a failure: it is only counted in [Counts].Excluded.
+//   - excluded: the caller canceled its context or its own deadline passed,
+//     or a policy inside the breaker refused the call without calling the
+//     dependency (an error for which [resilience.IsRejected] is true: a
+//     nested breaker's [*OpenError], or a timeout.WithDeadline whose
+//     deadline had already passed). None of that is the dependency's
+//     fault, so the call is neither a success nor a failure: it is only
+//     counted in [Counts].Excluded.
 //
 // The zero Settings is valid: a breaker named "" that opens after 5
 // failures in a row and probes again 30s later.
@@ -115,7 +126,8 @@ type Settings struct {
 	// 10% is added (the open period lies in (OpenTimeout, 1.1×OpenTimeout)),
 	// so a fleet of clients that tripped together does not probe the
 	// recovering dependency in lock-step. 0: [DefaultOpenTimeout] (30s);
-	// otherwise at least 1ms.
+	// otherwise at least 1ms and at most 365 days (8760h); to hold a
+	// breaker open for good, use [CircuitBreaker.Isolate].
 	OpenTimeout time.Duration
 
 	// HalfOpenRequests is the number of probe calls let through while
@@ -179,6 +191,8 @@ func (s Settings) validate() (config, error) {
 		return bad("Window", s.Window, "0 (default 60s) or >= "+minWindow.String())
 	case s.OpenTimeout < 0 || (s.OpenTimeout > 0 && s.OpenTimeout < minOpenTimeout):
 		return bad("OpenTimeout", s.OpenTimeout, "0 (default 30s) or >= "+minOpenTimeout.String())
+	case s.OpenTimeout > maxOpenTimeout:
+		return bad("OpenTimeout", s.OpenTimeout, "<= "+maxOpenTimeout.String()+" (365 days)")
 	}
 
 	c := config{Settings: s}

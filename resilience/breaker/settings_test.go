@@ -1,6 +1,7 @@
 package breaker_test
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -40,6 +41,9 @@ func TestNew_invalidSettings(t *testing.T) {
 		{"negative OpenTimeout", breaker.Settings{OpenTimeout: -time.Second}, "Settings.OpenTimeout",
 			"breaker: Settings.OpenTimeout is -1s, want 0 (default 30s) or >= 1ms"},
 		{"OpenTimeout in the wrong unit", breaker.Settings{OpenTimeout: 30}, "Settings.OpenTimeout", ""},
+		{"OpenTimeout at the int64 limit", breaker.Settings{OpenTimeout: math.MaxInt64}, "Settings.OpenTimeout",
+			"breaker: Settings.OpenTimeout is 2562047h47m16.854775807s, want <= 8760h0m0s (365 days)"},
+		{"OpenTimeout just above 365 days", breaker.Settings{OpenTimeout: 365*24*time.Hour + 1}, "Settings.OpenTimeout", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,6 +75,8 @@ func TestNew_validSettings(t *testing.T) {
 		{"SlowCallDuration alone", breaker.Settings{SlowCallDuration: time.Second}},
 		{"rates at 1", breaker.Settings{FailureRate: 1, TimeoutRate: 1}},
 		{"tiny rate", breaker.Settings{TimeoutRate: math.SmallestNonzeroFloat64}},
+		{"OpenTimeout of 365 days", breaker.Settings{OpenTimeout: 365 * 24 * time.Hour}},
+		{"huge Window", breaker.Settings{Window: math.MaxInt64}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,4 +86,24 @@ func TestNew_validSettings(t *testing.T) {
 			assert.Equal(t, tc.settings.Name, cb.Name())
 		})
 	}
+}
+
+// An OpenTimeout near the int64 limit made the jittered open period wrap
+// around: NextProbe in the distant past and a probe at once. It is now
+// refused, and the longest accepted one opens the breaker for that long.
+func TestSettings_review_openTimeoutUpperBound(t *testing.T) {
+	_, err := breaker.New(breaker.Settings{OpenTimeout: math.MaxInt64})
+	var ce *resilience.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "Settings.OpenTimeout", ce.Field)
+
+	const longest = 365 * 24 * time.Hour
+	cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: longest})
+	defer cb.Reset() // stops the open period's timer
+	start := time.Now()
+	_, _ = breaker.Breaker[int](cb)(func(context.Context) (int, error) { return 0, errDown })(t.Context())
+	require.Equal(t, breaker.StateOpen, cb.State())
+	next := cb.Snapshot().NextProbe
+	assert.True(t, next.After(start.Add(longest)), "next probe %v, want after %v", next, start.Add(longest))
+	assert.True(t, next.Before(time.Now().Add(longest+longest/10)), "next probe %v", next)
 }

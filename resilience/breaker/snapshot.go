@@ -24,7 +24,9 @@ type Counts struct {
 	// context was live.
 	Timeouts uint64
 	// Excluded counts calls that the caller canceled or whose caller's
-	// deadline passed; they are in no rate.
+	// deadline passed, and calls that a policy inside the breaker refused
+	// without calling the dependency (see [resilience.IsRejected]); they
+	// are in no rate.
 	Excluded uint64
 	// ConsecutiveFailures is the number of failures and timeouts in a row
 	// since the last success, regardless of the window.
