@@ -38,7 +38,9 @@ type Config struct {
 	MaxAttempts int
 
 	// BaseDelay is the delay before the first retry. Default (0): 100ms.
-	// Range: >= 0, and at most MaxDelay.
+	// Range: >= 0, and at most MaxDelay. 0 is the default, not "no
+	// delay": for (near-)immediate retries set BaseDelay and MaxDelay to
+	// time.Nanosecond; delays under a microsecond arm no timer.
 	BaseDelay time.Duration
 
 	// MaxDelay caps every delay computed from BaseDelay and Multiplier,

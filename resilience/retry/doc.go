@@ -24,9 +24,11 @@
 //  3. Config.ShouldRetry, if set, decides.
 //  4. Otherwise the first error in the chain with a Retryable() bool method
 //     decides (steady's breaker says false when the circuit is open, httpx
-//     says true for 408, 429 and 5xx), and any other error is retried. An
-//     attempt's own timeout, fired while the caller's context is live, is
-//     retried: the next attempt may be faster.
+//     says true for 408, 429 and 5xx, timeout says false for a
+//     WithDeadline limit, which no later attempt can meet), and any other
+//     error is retried. An attempt's own timeout (timeout.WithTimeout),
+//     fired while the caller's context is live, is retried: the next
+//     attempt may be faster.
 //
 // [IsRetryable] gives the answer of steps 2 and 4 for use in a ShouldRetry.
 // Error chains are walked by hand (Unwrap() error and Unwrap() []error), so
@@ -47,9 +49,16 @@
 // instead of sleeping and then failing, or making an attempt that has no
 // time left. Cancellation during a wait ends the wait at once.
 //
-// A delay under a microsecond (a zero delay included) starts no timer;
-// longer ones share one timer per call, created on first use and stopped
-// when the call returns.
+// A delay under a microsecond starts no timer; longer ones share one timer
+// per call, created on first use and stopped when the call returns. A zero
+// BaseDelay does not mean "no delay": like every zero field of [Config], it
+// means the default, 100ms. For retries without a wait, give the delays a
+// nanosecond, so that none of them reaches a microsecond:
+//
+//	retry.Config{MaxAttempts: 3, BaseDelay: time.Nanosecond, MaxDelay: time.Nanosecond}
+//
+// (MaxRetryAfter then defaults to that MaxDelay too: set it if a server's
+// Retry-After should still be honoured.)
 //
 // # Errors
 //

@@ -517,7 +517,9 @@ func TestRetry_concurrentWaits(t *testing.T) {
 	})
 }
 
-// A panic in the function passes through, and leaves no timer behind.
+// A panic in the function passes through, with its value, from the attempt
+// that raised it. (No timer can be left armed by it: an attempt runs only
+// after the wait before it has ended.)
 func TestRetry_panicPassesThrough(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		calls := 0
@@ -528,7 +530,30 @@ func TestRetry_panicPassesThrough(t *testing.T) {
 			}
 			return 0, errBoom
 		})
+		start := time.Now()
 		assert.PanicsWithValue(t, "kaboom", func() { _, _ = call(context.Background()) })
+		assert.Equal(t, 2, calls, "the second attempt panicked; no third was made")
+		assert.Equal(t, time.Second, time.Since(start), "after the one wait between them")
+	})
+}
+
+// BaseDelay 0 is the 100ms default, not "no delay"; a nanosecond BaseDelay
+// and MaxDelay, as the package doc recommends for immediate retries, arm
+// no timer at all: in a bubble, not even a nanosecond of fake time passes.
+func TestConfig_review_immediateRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := failing(4, errBoom)
+		start := time.Now()
+		_, err := retry.Retry[int](retry.Config{MaxAttempts: 5, BaseDelay: time.Nanosecond, MaxDelay: time.Nanosecond})(f.call)(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, 5, f.calls)
+		assert.Zero(t, time.Since(start), "no timer was armed")
+
+		f = failing(2, errBoom)
+		start = time.Now()
+		_, err = retry.Retry[int](retry.Config{MaxAttempts: 3})(f.call)(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, 300*time.Millisecond, time.Since(start), "BaseDelay 0: 100ms, then 200ms")
 	})
 }
 
