@@ -10,16 +10,21 @@ import (
 )
 
 // AlertRule is an alert on the timeout rate: the share of the calls in a
-// recent window that timed out, with calls the caller canceled left out (as
-// in [Stats.TimeoutRate]). Install one with the [Alert] option.
+// recent window that timed out, with calls the caller canceled and calls a
+// policy rejected without calling the dependency left out (as in
+// [Stats.TimeoutRate]). Install one with the [Alert] option.
 //
 // A rule fires once per crossing: it fires (an [AlertEvent] with Firing
 // true) when the window holds at least MinCalls calls and the rate is above
 // Threshold, and does not fire again while the rate stays above. It
-// resolves (Firing false) when the rate falls to Threshold or below, or the
-// window holds fewer than MinCalls calls. After a firing, the next one
-// waits until Cooldown has passed, however often the rate crosses in
-// between.
+// resolves (Firing false) when the window holds at least MinCalls calls and
+// the rate is at Threshold or below. A window with fewer than MinCalls
+// calls decides nothing: an alert that is firing stays firing, one that is
+// not stays quiet. So an alert does not resolve just because the calls
+// stopped reaching the dependency (an open circuit breaker rejects them and
+// lets only a few probes through), nor because traffic stopped. After a
+// firing, the next one waits until Cooldown has passed, however often the
+// rate crosses in between.
 //
 // The window is split into 10 buckets of Window/10 and slides one bucket at
 // a time: a rule is evaluated at most once per bucket (its tick), by the
@@ -33,9 +38,12 @@ type AlertRule struct {
 	// Window is how far back the rate looks. The default (0) is 30s;
 	// otherwise it must be at least 1ms.
 	Window time.Duration
-	// MinCalls is the fewest calls (canceled ones left out) the window
-	// must hold for the rule to fire, so that 1 timeout in 2 calls does
-	// not page anyone. The default (0) is 10; it must not be negative.
+	// MinCalls is the fewest calls (canceled and rejected ones left out)
+	// the window must hold for the rule to decide anything, so that 1
+	// timeout in 2 calls does not page anyone. Below it the rule neither
+	// fires nor resolves: an alert that is firing stays firing until a
+	// window holds MinCalls calls again and their rate is at Threshold or
+	// below. The default (0) is 10; it must not be negative.
 	MinCalls int64
 	// Threshold is the timeout rate, as a fraction, above which the rule
 	// fires: 0.2 fires when more than 20% of the calls time out. It must be
@@ -59,10 +67,11 @@ type AlertEvent struct {
 	// Firing is true when the rule fires (the rate went above Threshold)
 	// and false when it resolves.
 	Firing bool
-	// Rate is Timeouts / Calls, in [0, 1]; 0 when Calls is 0.
+	// Rate is Timeouts / Calls, in [0, 1].
 	Rate float64
-	// Calls is the number of calls in the window, canceled ones left out;
-	// Timeouts is how many of them timed out.
+	// Calls is the number of calls in the window, canceled and rejected
+	// ones left out (at least the rule's MinCalls); Timeouts is how many of
+	// them timed out.
 	Calls, Timeouts int64
 	// Window and Threshold are the rule's (after defaults).
 	Window    time.Duration
@@ -124,8 +133,8 @@ type rule struct {
 	lastFired time.Duration // clock reading of the last firing
 }
 
-// counts are cumulative counts of calls (canceled ones left out) and
-// timeouts, never reset, from which window counts are differences.
+// counts are cumulative counts of calls (canceled and rejected ones left
+// out) and timeouts, never reset, from which window counts are differences.
 type counts struct{ calls, timeouts int64 }
 
 func newRule(r AlertRule) *rule {
@@ -209,10 +218,11 @@ func (r *rule) step(tick int64, now time.Duration, cur counts, m *Metrics) bool 
 		Threshold: r.Threshold,
 		Name:      m.name,
 	}
-	if ev.Calls > 0 {
-		ev.Rate = float64(ev.Timeouts) / float64(ev.Calls)
+	if ev.Calls < r.MinCalls {
+		return false // too few calls to decide either way
 	}
-	above := ev.Calls >= r.MinCalls && ev.Rate > r.Threshold
+	ev.Rate = float64(ev.Timeouts) / float64(ev.Calls)
+	above := ev.Rate > r.Threshold
 	switch {
 	case above && !r.firing && (!r.fired || now-r.lastFired >= r.Cooldown):
 		r.firing, r.fired, r.lastFired = true, true, now

@@ -34,8 +34,9 @@ func (e *events) get() []monitor.AlertEvent {
 // tick inside a bubble always starts exactly one new bucket, whatever the
 // clock's phase.
 const (
-	window = 10 * time.Second
-	tick   = window / 10
+	window      = 10 * time.Second
+	windowTicks = 10
+	tick        = window / windowTicks
 )
 
 func record(m *monitor.Metrics, n int, o interface{ String() string }) {
@@ -47,6 +48,8 @@ func record(m *monitor.Metrics, n int, o interface{ String() string }) {
 			m.Record(time.Millisecond, success)
 		case canceled:
 			m.Record(time.Millisecond, canceled)
+		case rejected:
+			m.Record(0, rejected)
 		default:
 			m.Record(time.Millisecond, failure)
 		}
@@ -157,12 +160,99 @@ func TestAlert_windowAgesOut(t *testing.T) {
 		m.Snapshot()
 		require.Len(t, ev.get(), 1, "still in the window")
 
-		time.Sleep(tick) // now it is out
+		time.Sleep(tick) // now it is out, and the window is empty
+		m.Snapshot()
+		require.Len(t, ev.get(), 1, "too few calls: no decision, the alert stays")
+
+		record(m, 10, success)
+		time.Sleep(tick)
 		m.Snapshot()
 		require.Len(t, ev.get(), 2)
 		assert.Equal(t, monitor.AlertEvent{
-			Firing: false, Window: window, Threshold: 0.5, Name: "api",
-		}, ev.get()[1], "too few calls resolves")
+			Firing: false, Calls: 10, Window: window, Threshold: 0.5, Name: "api",
+		}, ev.get()[1], "the window holds the successes only")
+	})
+}
+
+func TestAlert_tooFewCallsDecideNothing(t *testing.T) {
+	t.Run("a firing alert stays firing", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var ev events
+			m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+			record(m, 10, timedOut)
+			time.Sleep(tick)
+			m.Snapshot()
+			require.Len(t, ev.get(), 1)
+
+			// The storm ages out and only a few calls come, all fine:
+			// too few to say the dependency is back.
+			for i := range 3 * windowTicks {
+				if i%2 == 0 {
+					record(m, 1, success)
+				}
+				time.Sleep(tick)
+				m.Snapshot()
+			}
+			require.Len(t, ev.get(), 1, "5 calls in the window: no decision")
+			time.Sleep(time.Hour) // no calls at all
+			m.Snapshot()
+			require.Len(t, ev.get(), 1, "an empty window decides nothing either")
+
+			record(m, 10, success) // enough calls again
+			time.Sleep(tick)
+			m.Snapshot()
+			require.Len(t, ev.get(), 2)
+			assert.Equal(t, monitor.AlertEvent{
+				Firing: false, Calls: 10, Window: window, Threshold: 0.5, Name: "api",
+			}, ev.get()[1])
+		})
+	})
+	t.Run("a quiet rule stays quiet", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var ev events
+			m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+			for i := range 3 * windowTicks {
+				if i%2 == 0 {
+					record(m, 1, timedOut) // all time out, but 5 calls a window
+				}
+				time.Sleep(tick)
+				m.Snapshot()
+			}
+			assert.Empty(t, ev.get())
+		})
+	})
+}
+
+func TestAlert_rejectedLeftOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+		record(m, 6, timedOut)
+		record(m, 4, success)
+		record(m, 1000, rejected) // as failures, they would dilute the rate to 0.6%
+		time.Sleep(tick)
+		m.Snapshot()
+		require.Len(t, ev.get(), 1)
+		assert.Equal(t, monitor.AlertEvent{
+			Firing: true, Rate: 0.6, Calls: 10, Timeouts: 6,
+			Window: window, Threshold: 0.5, Name: "api",
+		}, ev.get()[0])
+
+		// An open breaker: nothing but rejections. The alert stays.
+		for range 3 * windowTicks {
+			record(m, 100, rejected)
+			time.Sleep(tick)
+			m.Snapshot()
+		}
+		assert.Len(t, ev.get(), 1)
+
+		// Nor does a rule fire on rejections alone, however many.
+		var quietEv events
+		m2 := alerting(t, &quietEv, monitor.AlertRule{MinCalls: 10, Threshold: 0.5})
+		record(m2, 1000, rejected)
+		time.Sleep(tick)
+		m2.Snapshot()
+		assert.Empty(t, quietEv.get())
 	})
 }
 

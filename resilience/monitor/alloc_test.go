@@ -5,6 +5,7 @@ package monitor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func TestRecord_doesNotAllocate(t *testing.T) {
 			m.Record(3*time.Millisecond, success)
 			m.Record(3*time.Millisecond, failure)
 			m.Record(3*time.Millisecond, canceled)
+			m.Record(3*time.Millisecond, rejected)
 		})
 		assert.Zero(t, allocs)
 	}
@@ -34,9 +36,12 @@ func TestMonitor_doesNotAllocate(t *testing.T) {
 	ok := monitor.Monitor[int](m)(func(context.Context) (int, error) { return 1, nil })
 	boom := errors.New("boom")
 	failing := monitor.Monitor[*int](m)(func(context.Context) (*int, error) { return nil, boom })
+	refused := fmt.Errorf("charge: %w", rejection{})
+	refusing := monitor.Monitor[int](m)(func(context.Context) (int, error) { return 0, refused })
 	ctx := context.Background()
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = ok(ctx) }), "success")
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = failing(ctx) }), "failure")
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = refusing(ctx) }), "rejected")
 }
 
 func TestSnapshot_doesNotAllocate(t *testing.T) {

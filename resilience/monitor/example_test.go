@@ -48,50 +48,97 @@ func ExampleMetrics_Snapshot() {
 	m.Record(1*time.Millisecond, resilience.OutcomeSuccess)
 	m.Record(2*time.Millisecond, resilience.OutcomeSuccess)
 	m.Record(6*time.Millisecond, resilience.OutcomeFailure)
+	m.Record(0, resilience.OutcomeRejected) // say an open breaker refused it: counted, no duration
 
 	s := m.Snapshot()
-	fmt.Println("mean:", s.Mean) // exact: (1+2+6)/3
+	fmt.Println("mean:", s.Mean) // exact: (1+2+6)/3, the rejected call left out
 	fmt.Println("max:", s.Max)
 	fmt.Println(s)
 	// Output:
 	// mean: 3ms
 	// max: 6ms
-	// total=3 ok=2 failed=1 timeouts=0 canceled=0 abandoned=0 mean=3ms p50=1.999ms p90=5.951ms p99=6ms max=6ms timeout_rate=0.0%
+	// total=4 ok=2 failed=1 timeouts=0 canceled=0 rejected=1 abandoned=0 mean=3ms p50=1.999ms p90=5.951ms p99=6ms max=6ms timeout_rate=0.0%
+}
+
+func ExampleNew() {
+	// With options that come from configuration, New reports a bad one.
+	threshold := 20.0 // a percentage where a fraction is wanted
+	_, err := monitor.New(monitor.Alert(monitor.AlertRule{Threshold: threshold}))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, resilience.ErrInvalidConfig))
+
+	m, err := monitor.New(monitor.Name("payments"), monitor.Alert(monitor.AlertRule{Threshold: threshold / 100}))
+	if err != nil {
+		panic(err)
+	}
+	m.Record(time.Millisecond, resilience.OutcomeSuccess)
+	fmt.Println("calls:", m.Snapshot().Total)
+	// Output:
+	// monitor: AlertRule.Threshold is 20, want > 0 and < 1
+	// true
+	// calls: 1
 }
 
 func ExampleAlert() {
-	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: dropTime}))
+	const window = 100 * time.Millisecond // the rule looks every window/10 = 10ms
+	firing := false
 	m := monitor.NewMetrics(
 		monitor.Name("checkout"),
-		monitor.Logger(logger),
+		// Each event is also logged: Warn when firing, Info when resolved.
+		monitor.Logger(slog.New(slog.DiscardHandler)),
 		monitor.Alert(monitor.AlertRule{
-			Window:    5 * time.Second, // evaluated every 500ms
-			MinCalls:  10,
+			Window:    window,
+			MinCalls:  20,
 			Threshold: 0.5,
 			OnAlert: func(ev monitor.AlertEvent) {
-				fmt.Printf("page the on-call: firing=%v rate=%.2f calls=%d\n", ev.Firing, ev.Rate, ev.Calls)
+				firing = ev.Firing
+				fmt.Printf("page the on-call: firing=%v rate=%.2f calls=%d timeouts=%d\n",
+					ev.Firing, ev.Rate, ev.Calls, ev.Timeouts)
 			},
 		}),
 	)
 
-	// A storm of timeouts: logged once (rate-limited), and the rule fires
-	// at the next tick.
-	for range 20 {
-		m.Record(2*time.Second, resilience.OutcomeTimeout)
+	// burst records 20 calls, the first timeouts of them timing out, and
+	// reads the Metrics one tick later, when the rule has weighed them.
+	// A window of fewer than MinCalls calls decides nothing, so if a
+	// loaded machine let part of a burst age out of the window first,
+	// nothing happens; then wait for the window to empty, and try again.
+	burst := func(timeouts int) {
+		for i := range 20 {
+			if i < timeouts {
+				m.Record(2*time.Second, resilience.OutcomeTimeout)
+			} else {
+				m.Record(10*time.Millisecond, resilience.OutcomeSuccess)
+			}
+		}
+		time.Sleep(window / 10)
+		m.Snapshot()
+		time.Sleep(window) // the burst leaves the window
 	}
-	time.Sleep(time.Second)
-	m.Snapshot()
 
-	// The dependency recovers: the rule resolves at the next tick.
-	for range 100 {
-		m.Record(10*time.Millisecond, resilience.OutcomeSuccess)
+	for !firing {
+		burst(15) // a storm of timeouts: the rule fires
 	}
-	time.Sleep(time.Second)
-	m.Snapshot()
+	m.Snapshot() // the window is empty now: too few calls to resolve
+	fmt.Println("still firing:", firing)
+	for firing {
+		burst(1) // the dependency recovered: the rule resolves
+	}
+	// Output:
+	// page the on-call: firing=true rate=0.75 calls=20 timeouts=15
+	// still firing: true
+	// page the on-call: firing=false rate=0.05 calls=20 timeouts=1
+}
+
+func ExampleLogger() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: dropTime}))
+	m := monitor.NewMetrics(monitor.Name("checkout"), monitor.Logger(logger))
+
+	// A timeout is logged, at most one line a second (suppressed says how
+	// many were left out since the line before); other outcomes are not.
+	m.Record(2*time.Second, resilience.OutcomeTimeout)
+	m.Record(10*time.Millisecond, resilience.OutcomeSuccess)
+	m.Record(0, resilience.OutcomeRejected)
 	// Output:
 	// level=WARN msg="monitor: call timed out" name=checkout outcome=timeout duration=2s suppressed=0
-	// level=WARN msg="monitor: timeout rate alert firing" name=checkout rate=1 calls=20 timeouts=20 window=5s threshold=0.5
-	// page the on-call: firing=true rate=1.00 calls=20
-	// level=INFO msg="monitor: timeout rate alert resolved" name=checkout rate=0.16666666666666666 calls=120 timeouts=20 window=5s threshold=0.5
-	// page the on-call: firing=false rate=0.17 calls=120
 }

@@ -22,3 +22,10 @@ func nearestRank(sorted []time.Duration, q float64) time.Duration {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[max(i, 0)]
 }
+
+// rejection is an error marked the way a policy marks a call it refused
+// without calling the dependency.
+type rejection struct{}
+
+func (rejection) Error() string  { return "refused" }
+func (rejection) Rejected() bool { return true }

@@ -18,21 +18,23 @@ var Default = NewMetrics(Name("default"))
 // Metrics counts calls: how many ended in each outcome, how long they took
 // (exact mean and max, estimated percentiles) and the timeout rate; it
 // evaluates alert rules on the timeout rate and logs timeouts and alerts.
-// [Monitor] records every call of a pipeline into one; [Metrics.Record]
-// records by hand; [Metrics.Snapshot] reads the figures.
+// Calls a policy rejected without calling the dependency are only counted
+// (see [Stats.Rejected]). [Monitor] records every call of a pipeline into
+// one; [Metrics.Record] records by hand; [Metrics.Snapshot] reads the
+// figures.
 //
 // The zero value is ready to record, unnamed, with no alert rules, logging
-// to [slog.Default]; [NewMetrics] makes one with options. A Metrics is safe
-// for concurrent use, is shared by pipelines of any result type, and must not
-// be copied after first use. Recording neither allocates nor waits on a
-// lock (see [Metrics.Record] for the rare exceptions): the counters are
-// atomics, spread over shards so that goroutines on different CPUs rarely
-// touch the same cache line.
+// to [slog.Default]; [New] and [NewMetrics] make one with options. A
+// Metrics is safe for concurrent use, is shared by pipelines of any result
+// type, and must not be copied after first use. Recording neither allocates
+// nor waits on a lock (see [Metrics.Record] for the rare exceptions): the
+// counters are atomics, spread over shards so that goroutines on different
+// CPUs rarely touch the same cache line.
 //
 // The methods of a nil *Metrics do nothing (Snapshot returns a zero Stats),
 // and Err reports the nil pointer.
 type Metrics struct {
-	// Read on every call; set by NewMetrics and never changed after (but
+	// Read on every call; set by newMetrics and never changed after (but
 	// for home's own bookkeeping).
 	name   string
 	logger *slog.Logger // nil: slog.Default()
@@ -67,6 +69,7 @@ const (
 	idxFailure
 	idxTimeout // OutcomeTimeout and OutcomeDeadline
 	idxCanceled
+	idxRejected // counted only: no duration, not in the alert windows
 	numOutcomes
 )
 
@@ -81,15 +84,35 @@ type shard struct {
 	_       [cacheLine]byte
 }
 
-// NewMetrics returns a Metrics configured by opts.
+// New returns a Metrics configured by opts, or the first bad option (a nil
+// [Logger], an [AlertRule] field out of range, a nil Option) as a
+// [*resilience.ConfigError] (errors.Is(err, [resilience.ErrInvalidConfig])
+// is true) and a nil Metrics. Use it when the options come from
+// configuration; a Metrics from New has no configuration error
+// ([Metrics.Err] is nil).
+func New(opts ...Option) (*Metrics, error) {
+	m := newMetrics(opts)
+	if m.err != nil {
+		return nil, m.err
+	}
+	return m, nil
+}
+
+// NewMetrics returns a Metrics configured by opts. It is the form for
+// package-level variables and options that are constants, such as
+// [Default]; where the options come from configuration, prefer [New],
+// which returns the configuration error.
 //
-// NewMetrics cannot fail, so a bad option (a nil [Logger], an [AlertRule]
-// field out of range, a nil Option) is kept as the Metrics' configuration
-// error: [Metrics.Err] returns it, and [Monitor] turns it into the error of
-// every call, so the mistake shows at once rather than hiding behind a
-// default. The returned Metrics still records, with the valid options
-// applied.
+// NewMetrics cannot fail, so a bad option is kept as the Metrics'
+// configuration error: check it with [Metrics.Err]. [Monitor] turns it
+// into the error of every call, so the mistake shows at once rather than
+// hiding behind a default. The returned Metrics still records, with the
+// valid options applied.
 func NewMetrics(opts ...Option) *Metrics {
+	return newMetrics(opts)
+}
+
+func newMetrics(opts []Option) *Metrics {
 	var o options
 	for i, opt := range opts {
 		if opt == nil {
@@ -108,7 +131,7 @@ func NewMetrics(opts ...Option) *Metrics {
 // Err returns the configuration error of m: the first bad option given to
 // [NewMetrics], as a [*resilience.ConfigError] (errors.Is(err,
 // [resilience.ErrInvalidConfig]) is true), or nil. For a nil m it returns a
-// ConfigError too.
+// ConfigError too, naming the argument of [Monitor] (Monitor(m)).
 func (m *Metrics) Err() error {
 	if m == nil {
 		return errNilMetrics
@@ -116,7 +139,7 @@ func (m *Metrics) Err() error {
 	return m.err
 }
 
-var errNilMetrics = &resilience.ConfigError{Pkg: "monitor", Field: "*Metrics", Want: "a Metrics (NewMetrics or a zero Metrics)"}
+var errNilMetrics = &resilience.ConfigError{Pkg: "monitor", Field: "Monitor(m)", Want: "a *Metrics (New, NewMetrics or a zero Metrics)"}
 
 // Abandoned returns the gauge of abandoned calls that are still running:
 // calls that a timeout in abandon mode returned from while the work went on
@@ -134,13 +157,16 @@ func (m *Metrics) Abandoned() *Gauge {
 // that measure by hand; [Monitor] calls it for every call of a pipeline.
 //
 // A negative d counts as 0, and an Outcome that is none of resilience's
-// counts as a failure.
+// counts as a failure. A rejected call ([resilience.OutcomeRejected]: a
+// policy refused it without calling the dependency) is only counted, in
+// [Stats.Rejected]: d is ignored, and the call stays out of the durations,
+// the timeout rate and the alert windows.
 //
 // Record neither allocates nor takes a lock, with two rare exceptions.
-// The first call of each new tick of an [AlertRule] evaluates the rule
-// under the rule's own lock and, if it fires or resolves, logs the event
-// and calls its OnAlert (after unlocking). And a timeout may log a line, at
-// most once a second per Metrics.
+// The first call of each new tick of an [AlertRule] (a rejected one too)
+// evaluates the rule under the rule's own lock and, if it fires or
+// resolves, logs the event and calls its OnAlert (after unlocking). And a
+// timeout may log a line, at most once a second per Metrics.
 func (m *Metrics) Record(d time.Duration, o resilience.Outcome) {
 	if m == nil {
 		return
@@ -168,6 +194,12 @@ func (m *Metrics) record(ctx context.Context, now, d time.Duration, o resilience
 	}
 	i := outcomeIndex(o)
 	s := m.shard()
+	if i == idxRejected {
+		// No duration: the dependency was not called.
+		s.n[i].Add(1)
+		m.home.Put(s)
+		return
+	}
 	s.buckets[bucketOf(d)].Add(1)
 	if lo := s.sumLo.Add(uint64(d)); lo < uint64(d) {
 		s.sumHi.Add(1)
@@ -213,6 +245,8 @@ func outcomeIndex(o resilience.Outcome) int {
 		return idxTimeout
 	case resilience.OutcomeCanceled:
 		return idxCanceled
+	case resilience.OutcomeRejected:
+		return idxRejected
 	default:
 		return idxFailure
 	}

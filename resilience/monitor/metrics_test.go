@@ -19,6 +19,7 @@ const (
 	timedOut = resilience.OutcomeTimeout
 	canceled = resilience.OutcomeCanceled
 	deadline = resilience.OutcomeDeadline
+	rejected = resilience.OutcomeRejected
 )
 
 // quiet returns a Metrics that logs nowhere, with opts.
@@ -70,16 +71,19 @@ func TestMetrics_outcomes(t *testing.T) {
 	m.Record(time.Millisecond, timedOut)
 	m.Record(time.Millisecond, deadline)
 	m.Record(time.Millisecond, canceled)
+	m.Record(time.Millisecond, rejected)
+	m.Record(time.Millisecond, rejected)
 	m.Record(time.Millisecond, resilience.Outcome(42))
 
 	s := m.Snapshot()
-	assert.Equal(t, int64(7), s.Total)
+	assert.Equal(t, int64(9), s.Total)
 	assert.Equal(t, int64(2), s.Successes)
-	assert.Equal(t, int64(2), s.Failures, "an unknown outcome counts as a failure")
+	assert.Equal(t, int64(2), s.Failures, "an unknown outcome counts as a failure; a rejection does not")
 	assert.Equal(t, int64(2), s.Timeouts, "timeout and deadline are both timeouts")
 	assert.Equal(t, int64(1), s.Canceled)
-	assert.Equal(t, s.Total, s.Successes+s.Failures+s.Timeouts+s.Canceled)
-	assert.InDelta(t, 2.0/6.0, s.TimeoutRate, 1e-12, "canceled calls are left out of the rate")
+	assert.Equal(t, int64(2), s.Rejected)
+	assert.Equal(t, s.Total, s.Successes+s.Failures+s.Timeouts+s.Canceled+s.Rejected)
+	assert.InDelta(t, 2.0/6.0, s.TimeoutRate, 1e-12, "canceled and rejected calls are left out of the rate")
 }
 
 func TestMetrics_timeoutRate(t *testing.T) {
@@ -90,6 +94,8 @@ func TestMetrics_timeoutRate(t *testing.T) {
 	}{
 		{"no calls", nil, 0},
 		{"only canceled", []resilience.Outcome{canceled, canceled}, 0},
+		{"only rejected", []resilience.Outcome{rejected, rejected}, 0},
+		{"rejections do not dilute it", []resilience.Outcome{timedOut, timedOut, success, rejected, rejected, rejected, rejected}, 2.0 / 3.0},
 		{"no timeouts", []resilience.Outcome{success, failure}, 0},
 		{"all timeouts", []resilience.Outcome{timedOut, deadline}, 1},
 		{"one in four", []resilience.Outcome{timedOut, success, success, failure, canceled}, 0.25},
@@ -103,6 +109,33 @@ func TestMetrics_timeoutRate(t *testing.T) {
 			assert.Equal(t, tc.want, m.Snapshot().TimeoutRate)
 		})
 	}
+}
+
+func TestMetrics_rejectedKeptOutOfDurations(t *testing.T) {
+	m := quiet(t)
+	m.Record(1*time.Millisecond, success)
+	m.Record(2*time.Millisecond, failure)
+	m.Record(6*time.Millisecond, timedOut)
+	for range 100 {
+		// The duration of a rejected call is ignored, however long.
+		m.Record(time.Hour, rejected)
+	}
+
+	s := m.Snapshot()
+	assert.Equal(t, int64(103), s.Total)
+	assert.Equal(t, int64(100), s.Rejected)
+	assert.Equal(t, 3*time.Millisecond, s.Mean, "summed duration / (Total - Rejected)")
+	assert.Equal(t, 6*time.Millisecond, s.Max)
+	assert.LessOrEqual(t, s.P50, 2*time.Millisecond+2*time.Millisecond/16)
+	assert.LessOrEqual(t, s.P99, 6*time.Millisecond)
+	assert.InDelta(t, 1.0/3.0, s.TimeoutRate, 1e-12)
+}
+
+func TestMetrics_onlyRejected(t *testing.T) {
+	m := quiet(t)
+	m.Record(time.Second, rejected)
+	m.Record(time.Second, rejected)
+	assert.Equal(t, monitor.Stats{Total: 2, Rejected: 2}, m.Snapshot(), "no durations, no rate")
 }
 
 func TestMetrics_negativeDurationCountsAsZero(t *testing.T) {
@@ -208,6 +241,7 @@ func TestMetrics_reset(t *testing.T) {
 	m := quiet(t)
 	m.Record(time.Second, timedOut)
 	m.Record(time.Second, failure)
+	m.Record(time.Second, rejected)
 	m.Abandoned().Add(2)
 	m.Reset()
 
@@ -232,7 +266,7 @@ func TestMetrics_reset(t *testing.T) {
 func TestMetrics_concurrentRecordExactTotals(t *testing.T) {
 	m := quiet(t)
 	const goroutines, perGoroutine = 16, 2000
-	outcomes := []resilience.Outcome{success, failure, timedOut, canceled}
+	outcomes := []resilience.Outcome{success, failure, timedOut, canceled, rejected}
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
@@ -253,19 +287,23 @@ func TestMetrics_concurrentRecordExactTotals(t *testing.T) {
 	s := m.Snapshot()
 	const n = goroutines * perGoroutine
 	assert.Equal(t, int64(n), s.Total)
-	assert.Equal(t, int64(n/4), s.Successes)
-	assert.Equal(t, int64(n/4), s.Failures)
-	assert.Equal(t, int64(n/4), s.Timeouts)
-	assert.Equal(t, int64(n/4), s.Canceled)
-	assert.Equal(t, time.Duration(n)*time.Microsecond, s.Max)
-	assert.Equal(t, time.Duration(n+1)*time.Microsecond/2, s.Mean, "mean of 1µs..nµs")
+	assert.Equal(t, int64(n/5), s.Successes)
+	assert.Equal(t, int64(n/5), s.Failures)
+	assert.Equal(t, int64(n/5), s.Timeouts)
+	assert.Equal(t, int64(n/5), s.Canceled)
+	assert.Equal(t, int64(n/5), s.Rejected)
+	// Every fifth call, the k-th µs for k = 5, 10, ..., n, was rejected:
+	// the others sum to n(n+1)/2 - 5(n/5)(n/5+1)/2 µs over 4n/5 calls.
+	const sum = n*(n+1)/2 - 5*(n/5)*(n/5+1)/2
+	assert.Equal(t, time.Duration(n-1)*time.Microsecond, s.Max, "the longest, nµs, was rejected")
+	assert.Equal(t, time.Duration(sum)*time.Microsecond/(4*n/5), s.Mean, "mean of the calls not rejected")
 }
 
 func TestMetrics_nil(t *testing.T) {
 	var m *monitor.Metrics
 	err := m.Err()
 	require.ErrorIs(t, err, resilience.ErrInvalidConfig)
-	assert.EqualError(t, err, "monitor: *Metrics is nil, want a Metrics (NewMetrics or a zero Metrics)")
+	assert.EqualError(t, err, "monitor: Monitor(m) is nil, want a *Metrics (New, NewMetrics or a zero Metrics)")
 	m.Record(time.Second, success)
 	m.Reset()
 	assert.Equal(t, monitor.Stats{}, m.Snapshot())
@@ -298,11 +336,12 @@ func TestGauge(t *testing.T) {
 
 func TestStats_String(t *testing.T) {
 	s := monitor.Stats{
-		Total: 10, Successes: 6, Failures: 1, Timeouts: 2, Canceled: 1, Abandoned: 1,
+		Total: 13, Successes: 6, Failures: 1, Timeouts: 2, Canceled: 1, Rejected: 3, Abandoned: 1,
 		Mean: 3*time.Millisecond + 141592*time.Nanosecond, Max: 2 * time.Second,
 		P50: 2 * time.Millisecond, P90: 1500 * time.Microsecond, P99: 1234567890,
 		TimeoutRate: 2.0 / 9.0,
 	}
-	assert.Equal(t, "total=10 ok=6 failed=1 timeouts=2 canceled=1 abandoned=1 mean=3.142ms p50=2ms p90=1.5ms p99=1.235s max=2s timeout_rate=22.2%", s.String())
-	assert.Equal(t, "total=0 ok=0 failed=0 timeouts=0 canceled=0 abandoned=0 mean=0s p50=0s p90=0s p99=0s max=0s timeout_rate=0.0%", monitor.Stats{}.String())
+	assert.Equal(t, "total=13 ok=6 failed=1 timeouts=2 canceled=1 rejected=3 abandoned=1 mean=3.142ms p50=2ms p90=1.5ms p99=1.235s max=2s timeout_rate=22.2%", s.String())
+	assert.Equal(t, "total=0 ok=0 failed=0 timeouts=0 canceled=0 rejected=0 abandoned=0 mean=0s p50=0s p90=0s p99=0s max=0s timeout_rate=0.0%", monitor.Stats{}.String())
+	assert.Contains(t, monitor.Stats{Rejected: 99}.String(), " rejected=99 ")
 }

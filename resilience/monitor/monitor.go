@@ -13,15 +13,19 @@ import (
 // The outcome is [resilience.Classify]'s, counted as: success in
 // Successes; failure in Failures; timeout (a limit inside fired) and
 // deadline (the caller's own deadline passed) in Timeouts; canceled (the
-// caller canceled) in Canceled, which is not a failure. A call that panics
-// counts as a failure and the panic goes on. The duration is measured with
-// the monotonic clock, read once before and once after the call. On success
-// Monitor does not allocate.
+// caller canceled) in Canceled, which is not a failure; rejected (a policy
+// inside, such as an open circuit breaker, refused the call without
+// calling the dependency) in Rejected, which is neither a failure nor a
+// timeout and is kept out of the durations, the timeout rate and the alert
+// windows. A call that panics counts as a failure and the panic goes on.
+// The duration is measured with the monotonic clock, read once before and
+// once after the call. On success and on a rejection Monitor does not
+// allocate.
 //
 // Placed outermost in a pipeline (the recommended order is Monitor,
 // Breaker, Retry, Timeout), it sees each logical call as the caller does,
-// retries and all. Any number of pipelines, of any result type, may share
-// one m.
+// retries and all, and counts what an open breaker rejects as Rejected. Any
+// number of pipelines, of any result type, may share one m.
 //
 // If m is nil or has a configuration error ([Metrics.Err]), every call
 // fails at once with that error, a [*resilience.ConfigError], without

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -133,6 +134,23 @@ func TestMonitor_outcomes(t *testing.T) {
 	}
 }
 
+func TestMonitor_rejectedIsCountedOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var lb logBuffer
+		m := monitor.NewMetrics(monitor.Logger(lb.logger(slog.LevelDebug)))
+		refused := fmt.Errorf("charge: %w", rejection{})
+		v, err := monitor.Monitor[int](m)(func(context.Context) (int, error) {
+			time.Sleep(3 * time.Second) // however long the policy took to refuse
+			return 0, refused
+		})(context.Background())
+		assert.Zero(t, v)
+		assert.Same(t, refused, err, "error passes through")
+		assert.Equal(t, monitor.Stats{Total: 1, Rejected: 1}, m.Snapshot(),
+			"not a failure, not a timeout, no duration, no timeout rate")
+		assert.Empty(t, lb.lines(t), "not logged")
+	})
+}
+
 func TestMonitor_passesThroughUnchanged(t *testing.T) {
 	want := errors.New("boom")
 	m := quiet(t)
@@ -186,7 +204,9 @@ func TestMonitor_badInput(t *testing.T) {
 			var ce *resilience.ConfigError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, "monitor", ce.Pkg)
+			assert.Equal(t, "Monitor(m)", ce.Field, "named as at the call site")
 			assert.ErrorIs(t, err, resilience.ErrInvalidConfig)
+			assert.EqualError(t, err, "monitor: Monitor(m) is nil, want a *Metrics (New, NewMetrics or a zero Metrics)")
 		}
 	})
 	t.Run("misconfigured Metrics", func(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"github.com/steadyhq/steady/resilience"
 )
 
-// Option configures a [Metrics] made by [NewMetrics]. The options are
-// [Name], [Logger] and [Alert]; only this package can make one.
+// Option configures a [Metrics] made by [New] or [NewMetrics]. The options
+// are [Name], [Logger] and [Alert]; only this package can make one.
 type Option interface {
 	apply(*options)
 }
@@ -18,7 +18,7 @@ type optionFunc func(*options)
 
 func (f optionFunc) apply(o *options) { f(o) }
 
-// options is what the Options of one NewMetrics call add up to.
+// options is what the Options of one New or NewMetrics call add up to.
 type options struct {
 	name   string
 	logger *slog.Logger
@@ -43,12 +43,12 @@ func Name(name string) Option {
 // [slog.Default], looked up each time a line is logged, so a later
 // [slog.SetDefault] takes effect.
 //
-// A nil l is a configuration error (see [Metrics.Err]), not a way to switch
+// A nil l is a configuration error (see [New]), not a way to switch
 // logging off: pass slog.New(slog.DiscardHandler) for that.
 func Logger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) {
 		if l == nil {
-			o.fail(&resilience.ConfigError{Pkg: "monitor", Field: "Logger", Want: "a *slog.Logger (slog.New(slog.DiscardHandler) silences)"})
+			o.fail(&resilience.ConfigError{Pkg: "monitor", Field: "Logger(l)", Want: "a *slog.Logger (slog.New(slog.DiscardHandler) silences)"})
 			return
 		}
 		o.logger = l
@@ -58,7 +58,7 @@ func Logger(l *slog.Logger) Option {
 // Alert adds an alert rule on the timeout rate: see [AlertRule] for when it
 // fires. It may be given several times, for several rules (say a fast one
 // over 30s and a slow one over 10m). A rule with a field out of range is a
-// configuration error (see [Metrics.Err]) and is not installed.
+// configuration error (see [New]) and is not installed.
 func Alert(rule AlertRule) Option {
 	return optionFunc(func(o *options) {
 		r, err := rule.normalize()
@@ -70,7 +70,7 @@ func Alert(rule AlertRule) Option {
 	})
 }
 
-// nilOptionError reports a nil Option given to NewMetrics.
+// nilOptionError reports a nil Option given to New or NewMetrics.
 func nilOptionError(i int) error {
 	return &resilience.ConfigError{Pkg: "monitor", Field: "opts[" + strconv.Itoa(i) + "]", Want: "an Option"}
 }

@@ -1,8 +1,10 @@
 package monitor_test
 
 import (
+	"context"
 	"math"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -23,7 +25,7 @@ func TestNewMetrics_badOptions(t *testing.T) {
 		opt  monitor.Option
 		want string
 	}{
-		{"nil Logger", monitor.Logger(nil), "monitor: Logger is nil, want a *slog.Logger (slog.New(slog.DiscardHandler) silences)"},
+		{"nil Logger", monitor.Logger(nil), "monitor: Logger(l) is nil, want a *slog.Logger (slog.New(slog.DiscardHandler) silences)"},
 		{"nil Option", nil, "monitor: opts[0] is nil, want an Option"},
 		{"negative Window", rule(func(r *monitor.AlertRule) { r.Window = -time.Second }), "monitor: AlertRule.Window is -1s, want 0 (30s) or >= 1ms"},
 		{"tiny Window", rule(func(r *monitor.AlertRule) { r.Window = time.Microsecond }), "monitor: AlertRule.Window is 1µs, want 0 (30s) or >= 1ms"},
@@ -49,8 +51,48 @@ func TestNewMetrics_badOptions(t *testing.T) {
 			assert.Equal(t, int64(1), m.Snapshot().Total)
 			_, callErr := monitor.Monitor[int](m)(nil)(t.Context())
 			assert.Same(t, err, callErr)
+
+			// New returns the same error instead of keeping it.
+			nm, newErr := monitor.New(tc.opt)
+			assert.Nil(t, nm)
+			require.ErrorAs(t, newErr, &ce)
+			assert.ErrorIs(t, newErr, resilience.ErrInvalidConfig)
+			assert.EqualError(t, newErr, tc.want)
 		})
 	}
+}
+
+func TestNew_namesTheOption(t *testing.T) {
+	m, err := monitor.New(monitor.Name("api"), nil, monitor.Logger(discard))
+	assert.Nil(t, m)
+	assert.EqualError(t, err, "monitor: opts[1] is nil, want an Option")
+}
+
+func TestNew_validOptions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m, err := monitor.New(
+			monitor.Name("api"),
+			monitor.Logger(discard),
+			monitor.Alert(monitor.AlertRule{Window: window, MinCalls: 1, Threshold: 0.5, OnAlert: ev.add}),
+		)
+		require.NoError(t, err)
+		require.NotNil(t, m)
+		require.NoError(t, m.Err())
+
+		// The options are applied: the rule fires, under the name given.
+		_, _ = monitor.Monitor[int](m)(func(ctx context.Context) (int, error) {
+			ctx, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			<-ctx.Done()
+			return 0, ctx.Err()
+		})(context.Background())
+		time.Sleep(tick)
+		assert.Equal(t, int64(1), m.Snapshot().Timeouts)
+		require.Len(t, ev.get(), 1)
+		assert.True(t, ev.get()[0].Firing)
+		assert.Equal(t, "api", ev.get()[0].Name)
+	})
 }
 
 func TestNewMetrics_firstErrorWins(t *testing.T) {

@@ -15,17 +15,18 @@ import (
 // print it.
 //
 // Every call has exactly one outcome, so Total is always the sum of
-// Successes, Failures, Timeouts and Canceled. Every call, whatever its
-// outcome, counts in the durations (Mean, Max, P50, P90, P99): they are the
-// time callers waited.
+// Successes, Failures, Timeouts, Canceled and Rejected. Every call that
+// reached the dependency, whatever its outcome, counts in the durations
+// (Mean, Max, P50, P90, P99): they are the time callers waited. Rejected
+// calls do not: they did not wait for the dependency.
 type Stats struct {
-	// Total is the number of calls recorded.
+	// Total is the number of calls recorded, rejected ones included.
 	Total int64
 	// Successes is the number of calls that returned a nil error.
 	Successes int64
 	// Failures is the number of calls that returned an error that was
-	// neither a timeout nor the caller's cancellation (and of calls that
-	// panicked, under [Monitor]).
+	// neither a timeout, a rejection nor the caller's cancellation (and of
+	// calls that panicked, under [Monitor]).
 	Failures int64
 	// Timeouts is the number of calls that timed out: a limit inside the
 	// call fired ([resilience.OutcomeTimeout]) or the caller's own deadline
@@ -35,40 +36,49 @@ type Stats struct {
 	// ([resilience.OutcomeCanceled]). They are not failures of the
 	// dependency and do not count in TimeoutRate.
 	Canceled int64
+	// Rejected is the number of calls a policy refused without calling the
+	// dependency ([resilience.OutcomeRejected]), such as those an open
+	// circuit breaker failed at once. They say nothing about the
+	// dependency's health now: they are neither failures nor timeouts, and
+	// are left out of the durations, of TimeoutRate and of the
+	// [AlertRule] windows.
+	Rejected int64
 
 	// Abandoned is the value of the [Metrics.Abandoned] gauge when the
 	// snapshot was taken: calls that a timeout returned from but that are
 	// still running.
 	Abandoned int64
 
-	// Mean is the exact mean duration of the calls: their summed duration
-	// divided by Total. Zero when Total is zero.
+	// Mean is the exact mean duration of the calls that have one: their
+	// summed duration divided by Total - Rejected. Zero when there are no
+	// such calls.
 	Mean time.Duration
 	// Max is the exact longest duration recorded.
 	Max time.Duration
 
-	// P50, P90 and P99 are the 50th, 90th and 99th percentile durations,
-	// estimated from a histogram: each is within 6.25% of the true value
-	// for durations from 512ns to about 73 minutes (within 32ns below
-	// 512ns), and never more than Max. Zero when Total is zero.
+	// P50, P90 and P99 are the 50th, 90th and 99th percentile durations
+	// (of the calls that have one: not the rejected), estimated from a
+	// histogram: each is within 6.25% of the true value for durations from
+	// 512ns to about 73 minutes (within 32ns below 512ns), and never more
+	// than Max. Zero when there are no such calls.
 	P50, P90, P99 time.Duration
 
-	// TimeoutRate is Timeouts / (Total - Canceled), in [0, 1]: the share of
-	// the calls that the dependency had a chance to answer that timed out.
-	// Zero when there are no such calls.
+	// TimeoutRate is Timeouts / (Total - Canceled - Rejected), in [0, 1]:
+	// the share of the calls that the dependency had a chance to answer
+	// that timed out. Zero when there are no such calls.
 	TimeoutRate float64
 }
 
 // String returns a one-line summary of s, for logs and command-line
 // output, e.g.
 //
-//	total=3 ok=2 failed=1 timeouts=0 canceled=0 abandoned=0 mean=3ms p50=2ms p90=6ms p99=6ms max=6ms timeout_rate=0.0%
+//	total=4 ok=2 failed=1 timeouts=0 canceled=0 rejected=1 abandoned=0 mean=3ms p50=2ms p90=6ms p99=6ms max=6ms timeout_rate=0.0%
 //
 // Durations are rounded for reading (to the microsecond from 1ms, to the
 // millisecond from 1s); the fields of s are exact.
 func (s Stats) String() string {
 	var b strings.Builder
-	b.Grow(160)
+	b.Grow(176)
 	field := func(key string, v int64) {
 		b.WriteString(key)
 		b.WriteByte('=')
@@ -86,6 +96,7 @@ func (s Stats) String() string {
 	field("failed", s.Failures)
 	field("timeouts", s.Timeouts)
 	field("canceled", s.Canceled)
+	field("rejected", s.Rejected)
 	field("abandoned", s.Abandoned)
 	dur("mean", s.Mean)
 	dur("p50", s.P50)
@@ -134,18 +145,20 @@ func (m *Metrics) Snapshot() Stats {
 		Failures:  t.n[idxFailure],
 		Timeouts:  t.n[idxTimeout],
 		Canceled:  t.n[idxCanceled],
+		Rejected:  t.n[idxRejected],
 		Abandoned: m.abandoned.Value(),
 		Max:       t.max,
 	}
-	s.Total = s.Successes + s.Failures + s.Timeouts + s.Canceled
-	if s.Total <= 0 {
+	s.Total = s.Successes + s.Failures + s.Timeouts + s.Canceled + s.Rejected
+	timed := s.Total - s.Rejected // the calls with a duration
+	if timed <= 0 {
 		return s
 	}
-	s.Mean = mean(t.sumHi, t.sumLo, s.Total)
+	s.Mean = mean(t.sumHi, t.sumLo, timed)
 	var ps [3]time.Duration
 	quantiles(&t.buckets, []float64{0.50, 0.90, 0.99}, ps[:], t.max)
 	s.P50, s.P90, s.P99 = ps[0], ps[1], ps[2]
-	if answered := s.Total - s.Canceled; answered > 0 {
+	if answered := timed - s.Canceled; answered > 0 {
 		s.TimeoutRate = float64(s.Timeouts) / float64(answered)
 	}
 	return s
