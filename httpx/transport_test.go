@@ -159,7 +159,8 @@ func TestTransport_errorStatusesReachBreakerAndMetrics(t *testing.T) {
 	require.ErrorIs(t, err, breaker.ErrOpen, "three 503s, no retries configured: the breaker opened")
 	assert.EqualValues(t, 3, hits.Load())
 	s := m.Snapshot()
-	assert.EqualValues(t, 4, s.Failures)
+	assert.EqualValues(t, 3, s.Failures, "the three 503s")
+	assert.EqualValues(t, 1, s.Rejected, "the call the open breaker refused")
 	assert.Zero(t, s.Successes)
 }
 

@@ -80,7 +80,12 @@ func TestRecommendedOrder_endToEnd(t *testing.T) {
 		s := m.Snapshot()
 		assert.EqualValues(t, 3, s.Total)
 		assert.EqualValues(t, 2, s.Timeouts)
-		assert.EqualValues(t, 1, s.Failures)
+		assert.EqualValues(t, 1, s.Rejected, "the breaker's rejection is not a failure of the dependency")
+		assert.Zero(t, s.Failures)
+		// Two attempts of 1s and a 10ms backoff; the instant rejection
+		// stays out of the latency figures.
+		assert.Equal(t, 2010*time.Millisecond, s.Max)
+		assert.Equal(t, 2010*time.Millisecond, s.Mean)
 		assert.True(t, errors.Is(err, breaker.ErrOpen))
 	})
 }
