@@ -46,9 +46,9 @@ type CircuitBreaker struct {
 	once sync.Once // runs init, from New or on first use of a zero value
 
 	// rejected is written by every rejected call: keep it off the cache
-	// line that every call reads cur from.
+	// line that every call reads cur from, and sharded (see counter).
 	_        [64]byte
-	rejected atomic.Uint64
+	rejected counter
 
 	hasPending atomic.Bool // len(pending) > 0, read without mu
 

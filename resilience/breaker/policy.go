@@ -48,7 +48,7 @@ func Breaker[T any](cb *CircuitBreaker) resilience.Policy[T] {
 			case modeClosed:
 				return callClosed(cb, ph, ctx, next)
 			case modeOpen, modeIsolated:
-				cb.rejected.Add(1)
+				cb.rejected.Add()
 				var zero T
 				return zero, ph.rejectErr
 			default:
@@ -138,7 +138,7 @@ func callProbe[T any](cb *CircuitBreaker, ph *phase, ctx context.Context, next r
 		// this rejects without its mutex when every slot is surely taken.
 		if int64(ph.probes.Add(1)) > int64(cb.cfg.HalfOpenRequests) {
 			ph.probes.Add(-1)
-			cb.rejected.Add(1)
+			cb.rejected.Add()
 			return zero, ph.rejectErr
 		}
 		defer ph.probes.Add(-1)
@@ -177,7 +177,7 @@ func callProbe[T any](cb *CircuitBreaker, ph *phase, ctx context.Context, next r
 		}
 	})
 	if !ran {
-		cb.rejected.Add(1)
+		cb.rejected.Add()
 		return zero, cb.rejection(ph)
 	}
 	return v, err
