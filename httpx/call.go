@@ -44,11 +44,11 @@ func APICallWithDeadline(ctx context.Context, url string, deadline time.Time) (*
 	if ctx == nil {
 		return nil, resilience.ErrNilContext
 	}
-	if _, err := parseURL(url); err != nil {
+	u, err := parseURL(url)
+	if err != nil {
 		return nil, err
 	}
-	c := defaultClient()
-	get := func(ctx context.Context) (*APIResponse, error) { return c.Get(ctx, url) }
+	get := func(ctx context.Context) (*APIResponse, error) { return defaultClient.get(ctx, u) }
 	return timeout.WithDeadline[*APIResponse](deadline)(get)(ctx)
 }
 
@@ -104,12 +104,9 @@ func MonitoredOperation(ctx context.Context, timeout time.Duration, operation fu
 	return err
 }
 
-// defaultClient is the Client behind the package functions: no policies of
+// defaultClient is the Client behind APICallWithDeadline: no policies of
 // its own, the shared default http.Client.
-func defaultClient() *Client {
-	c, _ := NewClient(Config{}) // the zero Config is valid
-	return c
-}
+var defaultClient, _ = NewClient(Config{}) // the zero Config is valid
 
 // timeoutPolicy exists so that the parameter named timeout in the functions
 // above does not hide the package.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
-	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
@@ -83,11 +82,16 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*APIResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.get(ctx, u)
+}
+
+// get GETs the checked URL u.
+func (c *Client) get(ctx context.Context, u *url.URL) (*APIResponse, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("httpx: GET %s: %w", redactURL(u), err)
 	}
-	return c.Do(ctx, req)
+	return c.do(ctx, req)
 }
 
 // Do sends req through the Client's pipeline and reads the whole response.
@@ -99,9 +103,9 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*APIResponse, error) {
 // are configured the response is the last attempt's. Any other error comes
 // with a nil response: in particular a body that could not be read whole
 // (a timeout, a broken connection, [ErrBodyTooLarge]) is never returned cut
-// short. Invalid input (a nil
-// ctx or request, a URL that is not absolute http or https) fails at once,
-// without a request; [ErrInvalidURL] marks a bad URL.
+// short. Invalid input (a nil ctx or request, a URL that is not absolute
+// http or https) fails at once, without a request; [ErrInvalidURL] marks a
+// bad URL.
 //
 // Requests whose method is not idempotent, or whose body cannot be
 // replayed, are sent once (see [Config.RetryNonIdempotent]).
@@ -115,8 +119,13 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*APIResponse, error
 	if err := checkURL(req.URL); err != nil {
 		return nil, err
 	}
+	return c.do(ctx, req)
+}
+
+// do is Do for a request whose URL has been checked.
+func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error) {
 	start := time.Now()
-	p, err := c.pipe.forRequest(req.URL, idempotent(req, &c.cfg) && replayable(req))
+	p, err := c.pipe.forRequest(req.URL, mayRetry(req, &c.cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -155,13 +164,9 @@ func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
 	cl.attempts++
 	cl.last = nil
 	req := cl.req
-	r := req.Clone(ctx)
-	if cl.attempts > 1 && req.Body != nil && req.Body != http.NoBody {
-		body, err := req.GetBody()
-		if err != nil {
-			return nil, retry.Permanent(fmt.Errorf("httpx: %s %s: replaying the request body: %w", req.Method, redactURL(req.URL), err))
-		}
-		r.Body = body
+	r, err := attemptRequest(ctx, req, cl.attempts)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := cl.c.hc.Do(r)
 	if err != nil {

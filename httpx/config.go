@@ -1,6 +1,8 @@
 package httpx
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -85,8 +87,13 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// idempotent reports whether a request may be sent twice without harm.
-func idempotent(req *http.Request, cfg *Config) bool {
+// mayRetry reports whether req may be sent more than once: its method is
+// idempotent (or the Config or an Idempotency-Key header says retrying is
+// safe), and its body, if any, can be replayed.
+func mayRetry(req *http.Request, cfg *Config) bool {
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return false
+	}
 	switch req.Method {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
 		return true
@@ -94,7 +101,17 @@ func idempotent(req *http.Request, cfg *Config) bool {
 	return cfg.RetryNonIdempotent || req.Header.Get("Idempotency-Key") != ""
 }
 
-// replayable reports whether a request's body can be sent again.
-func replayable(req *http.Request) bool {
-	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+// attemptRequest returns the request for attempt n (from 1) of req, with
+// ctx: a clone, so req is never modified, whose body is replayed through
+// GetBody after the first attempt.
+func attemptRequest(ctx context.Context, req *http.Request, n int) (*http.Request, error) {
+	r := req.Clone(ctx)
+	if n > 1 && req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, retry.Permanent(fmt.Errorf("httpx: %s %s: replaying the request body: %w", req.Method, redactURL(req.URL), err))
+		}
+		r.Body = body
+	}
+	return r, nil
 }

@@ -2,7 +2,6 @@ package httpx
 
 import (
 	"errors"
-	"net/http"
 	"net/url"
 	"sync"
 
@@ -37,7 +36,7 @@ func newBreakerSet(s *breaker.Settings) *breakerSet {
 func isUpstreamFailure(err error) bool {
 	var se *StatusError
 	if errors.As(err, &se) {
-		return se.StatusCode >= 500 || se.StatusCode == http.StatusRequestTimeout || se.StatusCode == http.StatusTooManyRequests
+		return se.StatusCode >= 500 || retryableStatus(se.StatusCode)
 	}
 	return !errors.Is(err, ErrBodyTooLarge)
 }
@@ -80,6 +79,10 @@ type policies[T any] struct {
 	breakers *breakerSet          // nil when no Breaker
 	retry    resilience.Policy[T] // nil when no Retry
 	timeout  resilience.Policy[T] // nil when no Timeout (and always for a Transport)
+
+	// The composed pipelines, built on first use and kept: by host when
+	// there are breakers (each host has its own), else under "".
+	withRetry, noRetry sync.Map // string → resilience.Policy[T]
 }
 
 func newPolicies[T any](cfg *Config, bs *breakerSet, limit resilience.Policy[T]) *policies[T] {
@@ -96,26 +99,31 @@ func newPolicies[T any](cfg *Config, bs *breakerSet, limit resilience.Policy[T])
 // forRequest returns the composed pipeline for a request to u: with or
 // without retries (retryOK), with the breaker of u's host.
 func (p *policies[T]) forRequest(u *url.URL, retryOK bool) (resilience.Policy[T], error) {
+	cache, retrying := &p.noRetry, resilience.Policy[T](nil)
+	if retryOK && p.retry != nil {
+		cache, retrying = &p.withRetry, p.retry
+	}
+	var host string
+	if p.breakers != nil {
+		host = u.Host
+	}
+	if pipe, ok := cache.Load(host); ok {
+		return pipe.(resilience.Policy[T]), nil
+	}
 	var cb resilience.Policy[T]
 	if p.breakers != nil {
-		b, err := p.breakers.get(u.Host)
+		b, err := p.breakers.get(host)
 		if err != nil {
 			return nil, err
 		}
 		cb = breaker.Breaker[T](b)
 	}
 	ps := make([]resilience.Policy[T], 0, 4)
-	for _, q := range []resilience.Policy[T]{p.monitor, cb, p.retryIf(retryOK), p.timeout} {
+	for _, q := range []resilience.Policy[T]{p.monitor, cb, retrying, p.timeout} {
 		if q != nil {
 			ps = append(ps, q)
 		}
 	}
-	return resilience.Compose(ps...), nil
-}
-
-func (p *policies[T]) retryIf(ok bool) resilience.Policy[T] {
-	if !ok {
-		return nil
-	}
-	return p.retry
+	pipe, _ := cache.LoadOrStore(host, resilience.Compose(ps...))
+	return pipe.(resilience.Policy[T]), nil
 }

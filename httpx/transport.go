@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
-	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
@@ -93,13 +91,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeRequestBody(req)
 		return nil, err
 	}
-	retryOK := idempotent(req, &t.cfg) && replayable(req)
-	p, err := t.pipe.forRequest(req.URL, retryOK)
+	p, err := t.pipe.forRequest(req.URL, mayRetry(req, &t.cfg))
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}
-	rt := &roundTrip{t: t, req: req, retryOK: retryOK && t.cfg.Retry != nil}
+	rt := &roundTrip{t: t, req: req}
 	resp, err := p(rt.attempt)(req.Context())
 	if err != nil {
 		var se *StatusError
@@ -108,9 +105,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			// status, is not an error. Hand over the last one.
 			return rt.last, nil
 		}
-		if resp != nil && resp != rt.last {
-			drain(resp.Body)
-		}
+		// An attempt returns a response with an error only as rt.last.
 		drainResp(rt.last)
 		if rt.attempts == 0 {
 			closeRequestBody(req)
@@ -132,7 +127,6 @@ func closeRequestBody(req *http.Request) {
 type roundTrip struct {
 	t        *Transport
 	req      *http.Request
-	retryOK  bool
 	attempts int
 	last     *http.Response // a retryable response not yet returned
 }
@@ -149,14 +143,10 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 	if rt.t.cause != nil {
 		ctx, cancel = context.WithTimeoutCause(ctx, rt.t.cfg.Timeout, rt.t.cause)
 	}
-	r := req.Clone(ctx)
-	if rt.attempts > 1 && req.Body != nil && req.Body != http.NoBody {
-		body, err := req.GetBody()
-		if err != nil {
-			cancel()
-			return nil, retry.Permanent(fmt.Errorf("httpx: %s %s: replaying the request body: %w", req.Method, redactURL(req.URL), err))
-		}
-		r.Body = body
+	r, err := attemptRequest(ctx, req, rt.attempts)
+	if err != nil {
+		cancel()
+		return nil, err
 	}
 	resp, err := rt.t.base.RoundTrip(r)
 	if err != nil {
