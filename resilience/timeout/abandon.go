@@ -66,7 +66,7 @@ func abandoning[T any](l *limit, next resilience.Func[T], g Gauge) resilience.Fu
 		if tctx.Err() != nil {
 			// Our limit or the caller's: fn is not started on a dead
 			// context, and no goroutine is spent on it.
-			return zero, l.refused(ctx, tctx)
+			return zero, l.ended(ctx, tctx, true)
 		}
 		c := &call[T]{next: next, ctx: tctx, cancel: cancel, gauge: g}
 		go c.run()
@@ -77,13 +77,7 @@ func abandoning[T any](l *limit, next resilience.Func[T], g Gauge) resilience.Fu
 			// right after the claim never takes the gauges below zero.
 			c.add(1)
 			if c.state.CompareAndSwap(running, gone) {
-				if l.fired(tctx) {
-					return zero, l.cause.wrap(context.DeadlineExceeded)
-				}
-				if err := ctx.Err(); err != nil {
-					return zero, err
-				}
-				return zero, tctx.Err()
+				return zero, l.ended(ctx, tctx, false)
 			}
 			c.add(-1) // fn finished first after all
 		}

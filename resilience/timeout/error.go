@@ -131,9 +131,3 @@ func (e *Error) wrap(err error) *Error {
 	}
 	return &Error{Duration: e.Duration, Deadline: e.Deadline, Err: err}
 }
-
-// reject returns a new *Error for the same limit as e (a policy's cause),
-// for a call refused because the limit had passed before fn was called.
-func (e *Error) reject() *Error {
-	return &Error{Duration: e.Duration, Deadline: e.Deadline, Err: context.DeadlineExceeded, rejected: true}
-}

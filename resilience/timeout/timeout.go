@@ -91,14 +91,17 @@ func (l *limit) derive(ctx context.Context) (context.Context, context.CancelFunc
 	return context.WithDeadlineCause(ctx, l.deadline, l.cause)
 }
 
-// refused returns the error for a call whose context tctx, made by derive
-// from the caller's ctx, was already done before fn was called: a rejected
-// *Error when this limit had passed, and otherwise the caller's own error,
-// unchanged (its cancellation, or its deadline). It must be called before
-// the call's cancel func, as fired must.
-func (l *limit) refused(ctx, tctx context.Context) error {
+// ended returns the error for a call whose context tctx, made by derive
+// from the caller's ctx, is done while fn has not returned to the caller:
+// an *Error wrapping context.DeadlineExceeded when this limit fired (marked
+// rejected when fn was not called at all), and otherwise the caller's own
+// error, unchanged (its cancellation, or its deadline). It must be called
+// before the call's cancel func, as fired must.
+func (l *limit) ended(ctx, tctx context.Context, rejected bool) error {
 	if l.fired(tctx) {
-		return l.cause.reject()
+		e := l.cause.wrap(context.DeadlineExceeded)
+		e.rejected = rejected
+		return e
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -147,7 +150,7 @@ func cooperative[T any](l *limit, next resilience.Func[T]) resilience.Func[T] {
 			// Our limit or the caller's: either way fn would start on a
 			// dead context, so it is not called.
 			var zero T
-			return zero, l.refused(ctx, tctx)
+			return zero, l.ended(ctx, tctx, true)
 		}
 		v, err := next(tctx)
 		if err != nil && l.fired(tctx) {
