@@ -170,6 +170,8 @@ func TestAPICall_callerCancel(t *testing.T) {
 	time.AfterFunc(50*time.Millisecond, cancel)
 	_, err := httpx.APICallWithRetry(ctx, srv.URL, time.Minute, 3)
 	require.ErrorIs(t, err, context.Canceled)
+	var re *retry.Error
+	assert.False(t, errors.As(err, &re), "the caller's cancellation is not retried until retries run out: %v", err)
 }
 
 func TestAPICall_nonSuccessStatus(t *testing.T) {
