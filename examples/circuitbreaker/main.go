@@ -141,10 +141,17 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	var cb *breaker.CircuitBreaker
 	s := cfg.Breaker
 	user := s.OnStateChange
+	over := false // the report is made; guarded by repMu
 	s.OnStateChange = func(name string, from, to breaker.State) {
 		repMu.Lock()
+		defer repMu.Unlock()
+		if over {
+			// A run that ends while the breaker is open leaves its probe
+			// timer behind (a timer, not a goroutine): the change it makes
+			// after the report is not part of the run.
+			return
+		}
 		rep.Transitions = append(rep.Transitions, from.String()+"->"+to.String())
-		repMu.Unlock()
 		n.say("%s", narrate(cb.Snapshot(), from, to, cfg.Breaker))
 		if user != nil {
 			user(name, from, to)
@@ -154,7 +161,6 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer cb.Reset() // stop a pending probe timer if the run ends while open
 
 	svc := &service{start: start, latency: cfg.Latency, hangFrom: cfg.HangAfter, hangTo: cfg.HangAfter + cfg.HangFor}
 	lookup := resilience.Compose(
@@ -198,9 +204,12 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	}
 	wg.Wait()
 
+	repMu.Lock()
+	over = true
 	rep.Calls, rep.OK, rep.TimedOut, rep.Rejected = calls.Load(), ok.Load(), timedOut.Load(), rejected.Load()
 	rep.Served = svc.served.Load()
 	rep.Final = cb.Snapshot()
+	repMu.Unlock()
 	n.say("done: %d calls: %d answered, %d timed out after %v, %d rejected at once by the breaker",
 		rep.Calls, rep.OK, rep.TimedOut, cfg.Timeout, rep.Rejected)
 	n.say("the service was sent %d calls; the open breaker spared it %d while it hung", rep.Served, rep.Rejected)
@@ -221,7 +230,7 @@ func narrate(snap breaker.Snapshot, from, to breaker.State, s breaker.Settings) 
 	case from == breaker.StateHalfOpen && to == breaker.StateOpen:
 		return fmt.Sprintf("half-open -> OPEN: a probe failed, the service is still down; next probe in %v",
 			untilProbe(snap))
-	case to == breaker.StateClosed:
+	case from == breaker.StateHalfOpen && to == breaker.StateClosed:
 		return fmt.Sprintf("half-open -> CLOSED: %d probes answered; traffic flows again, with a fresh window",
 			max(s.HalfOpenRequests, 1))
 	}

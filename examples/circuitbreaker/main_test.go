@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,4 +58,49 @@ func TestRun_badSettings(t *testing.T) {
 	_, err := run(t.Context(), cfg, &bytes.Buffer{})
 	require.ErrorIs(t, err, resilience.ErrInvalidConfig)
 	assert.Contains(t, err.Error(), "Settings.TimeoutRate")
+}
+
+// A run that ends while the service still hangs ends with the breaker open
+// or half-open: nothing may narrate or record a recovery that did not
+// happen, neither in the run nor after it returns.
+func TestRun_endsWhileTheServiceStillHangs(t *testing.T) {
+	tests := []struct {
+		name        string
+		openTimeout time.Duration
+	}{
+		{"probes keep failing", defaultConfig().Breaker.OpenTimeout},
+		// The run ends open, and the open timer fires after run returned.
+		{"still open when the run ends", 10 * defaultConfig().Duration},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cfg := defaultConfig()
+				cfg.HangFor = 2 * cfg.Duration
+				cfg.Breaker.OpenTimeout = tc.openTimeout
+				var out bytes.Buffer
+				rep, err := run(t.Context(), cfg, &out)
+				require.NoError(t, err)
+				t.Log("\n" + out.String())
+
+				seq := strings.Join(rep.Transitions, " ")
+				assert.Regexp(t, regexp.MustCompile(
+					`^closed->open( open->half-open half-open->open)*( open->half-open)?$`), seq)
+				assert.NotEqual(t, breaker.StateClosed, rep.Final.State)
+				assert.Zero(t, rep.Final.Transitions.Closes)
+				assert.Zero(t, rep.Final.Transitions.Resets)
+				assert.NotContains(t, out.String(), "CLOSED")
+				assert.NotContains(t, out.String(), "probes answered")
+				assert.NotContains(t, out.String(), "service recovered")
+
+				// A probe timer left by the run may fire after run has
+				// returned: the report and the narration are final by then.
+				narrated, transitions := out.String(), slices.Clone(rep.Transitions)
+				time.Sleep(2 * tc.openTimeout)
+				synctest.Wait()
+				assert.Equal(t, narrated, out.String())
+				assert.Equal(t, transitions, rep.Transitions)
+			})
+		})
+	}
 }
