@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -399,5 +400,49 @@ func TestHalfOpen_probesAreCountedNotJustInFlight(t *testing.T) {
 		require.NoError(t, <-p)
 		assert.Equal(t, breaker.StateClosed, cb.State())
 		assert.Equal(t, uint64(1), cb.Snapshot().Rejected)
+	})
+}
+
+// Breakers that trip at the same instant do not probe in lock-step: each
+// open period is OpenTimeout plus its own jitter of up to 10%, and the
+// breaker turns half-open at the NextProbe it reported.
+func TestOpenTimeout_jitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const openTimeout = 10 * time.Second
+		type tripped struct {
+			cb        *breaker.CircuitBreaker
+			nextProbe time.Time
+		}
+		all := make([]tripped, 20)
+		trippedAt := time.Now() // the fake clock stands still while nothing blocks
+		for i := range all {
+			cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: openTimeout})
+			_ = newCaller(cb).do(opFail)
+			require.Equal(t, breaker.StateOpen, cb.State())
+			all[i] = tripped{cb, cb.Snapshot().NextProbe}
+		}
+		require.Equal(t, trippedAt, time.Now())
+
+		periods := make(map[time.Duration]bool)
+		for i, tr := range all {
+			p := tr.nextProbe.Sub(trippedAt)
+			assert.Greater(t, p, openTimeout, "breaker %d", i)
+			assert.LessOrEqual(t, p, openTimeout+openTimeout/10, "breaker %d", i)
+			periods[p] = true
+		}
+		assert.Greater(t, len(periods), 1, "20 breakers tripped together must not all probe at the same time")
+
+		// Each turns half-open at its own NextProbe, not before.
+		slices.SortFunc(all, func(a, b tripped) int { return a.nextProbe.Compare(b.nextProbe) })
+		for i, tr := range all {
+			if d := time.Until(tr.nextProbe); d > 0 {
+				time.Sleep(d - 1)
+				synctest.Wait()
+				require.Equal(t, breaker.StateOpen, tr.cb.State(), "breaker %d, 1ns before its NextProbe", i)
+				time.Sleep(1)
+				synctest.Wait()
+			}
+			require.Equal(t, breaker.StateHalfOpen, tr.cb.State(), "breaker %d, at its NextProbe", i)
+		}
 	})
 }
