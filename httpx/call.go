@@ -44,7 +44,7 @@ func APICallWithDeadline(ctx context.Context, url string, deadline time.Time) (*
 	if ctx == nil {
 		return nil, resilience.ErrNilContext
 	}
-	u, err := parseURL(url)
+	u, err := ParseURL(url)
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*APIResponse, error) {
 	if ctx == nil {
 		return nil, resilience.ErrNilContext
 	}
-	u, err := parseURL(rawURL)
+	u, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func newStatusError(req *http.Request, resp *http.Response) *StatusError {
 }
 
 // parseURL parses and checks a URL given as a string.
-func parseURL(raw string) (*url.URL, error) {
+func ParseURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, &invalidURLError{reason: "empty"}
 	}

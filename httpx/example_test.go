@@ -142,3 +142,13 @@ func ExampleTransport() {
 	// Output:
 	// 200 ok after 2 requests
 }
+
+func ExampleParseURL() {
+	_, err := httpx.ParseURL("alice:s3cret@api.example.com/v1") // the scheme forgotten
+	fmt.Println(errors.Is(err, httpx.ErrInvalidURL), err)
+	u, err := httpx.ParseURL("https://api.example.com/v1")
+	fmt.Println(u.Host, err)
+	// Output:
+	// true httpx: invalid URL: not an absolute http or https URL (is the scheme or the host missing?)
+	// api.example.com <nil>
+}

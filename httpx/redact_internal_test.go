@@ -73,8 +73,8 @@ func FuzzURLErrors(f *testing.F) {
 			"//" + user + ":" + password + "@" + host + rest,
 			"http://" + host + "/?token=" + password,
 		} {
-			if _, err := parseURL(raw); err != nil && strings.Contains(err.Error(), password) {
-				t.Fatalf("parseURL(%q) error shows the password: %v", raw, err)
+			if _, err := ParseURL(raw); err != nil && strings.Contains(err.Error(), password) {
+				t.Fatalf("ParseURL(%q) error shows the password: %v", raw, err)
 			}
 		}
 	})
