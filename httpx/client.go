@@ -202,7 +202,13 @@ func newStatusError(req *http.Request, resp *http.Response) *StatusError {
 	return se
 }
 
-// parseURL parses and checks a URL given as a string.
+// ParseURL parses raw and checks it the way every call of this package
+// does before sending anything: an absolute http or https URL with a host
+// and, if given, a port from 1 to 65535. Its errors wrap [ErrInvalidURL]
+// and never repeat raw, which may hold a credential in a place redaction
+// cannot recognise (a forgotten scheme or host turns "user:password@host"
+// into a scheme and an opaque part, or "http://user:12345678/" into a host
+// and a port). Use it to check a configured URL at start-up.
 func ParseURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, &invalidURLError{reason: "empty"}

@@ -53,7 +53,7 @@ func FuzzRedact(f *testing.F) {
 	})
 }
 
-// FuzzURLErrors feeds parseURL raw strings with credentials in the shapes
+// FuzzURLErrors feeds ParseURL raw strings with credentials in the shapes
 // that typos give (scheme missing, slashes missing, host missing) and checks
 // that no error message shows the password.
 func FuzzURLErrors(f *testing.F) {
