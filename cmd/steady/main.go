@@ -54,6 +54,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/steadyhq/steady/httpx"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -156,18 +158,33 @@ func (o *options) check(extraArgs int) error {
 		return fmt.Errorf("steady: -retries is %d, want 0 to %d", o.retries, maxRetries)
 	}
 	if o.url != "" {
-		u, err := url.Parse(o.url)
-		switch {
-		case err != nil:
-			return errors.New("steady: -url does not parse as a URL")
-		case u.Scheme != "http" && u.Scheme != "https":
-			// Not the scheme itself: in "user:password@host" it is the user.
-			return errors.New("steady: -url must start with http:// or https://")
-		case u.Host == "":
-			return errors.New("steady: -url has no host")
-		}
+		return checkURL(o.url)
 	}
 	return nil
+}
+
+// checkURL checks the -url value raw with httpx.ParseURL, the check every
+// call of httpx makes, so that a URL steady accepts is one it can probe.
+// The error names -url and never repeats raw: a URL of the wrong shape may
+// hold a credential where redaction cannot find it ("http://user:12345678/"
+// parses as a host and a port). Its first words only point at the likely
+// fix; httpx decides.
+func checkURL(raw string) error {
+	_, err := httpx.ParseURL(raw)
+	if err == nil {
+		return nil
+	}
+	hint := "is not a URL steady can probe"
+	switch u, perr := url.Parse(raw); {
+	case perr != nil:
+		hint = "does not parse as a URL"
+	case u.Opaque != "" || u.Scheme != "http" && u.Scheme != "https":
+		// Not the scheme itself: in "user:password@host" it is the user.
+		hint = "must start with http:// or https://"
+	case u.Hostname() == "":
+		hint = "has no host"
+	}
+	return fmt.Errorf("steady: -url %s (%w)", hint, err)
 }
 
 // minRate is the slowest -rate accepted: one request every 1000s. Slower

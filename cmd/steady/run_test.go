@@ -52,6 +52,8 @@ func TestRun_badFlags(t *testing.T) {
 		{"URL without scheme", []string{"-url", "example.com"}, "-url must start with http:// or https://"},
 		{"URL without host", []string{"-url", "http:///path"}, "-url has no host"},
 		{"URL does not parse", []string{"-url", "http://a b.com/"}, "-url does not parse"},
+		{"URL with a port out of range", []string{"-url", "http://example.com:70000/"}, "-url is not a URL steady can probe (httpx: invalid URL: port is not a number from 1 to 65535)"},
+		{"URL without host, password as port", []string{"-url", "http://alice:12345678/v1"}, "-url is not a URL steady can probe"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,11 +94,12 @@ func TestRun_neverPrintsCredentials(t *testing.T) {
 		{"-url", "alice:hunter2@example.com"},
 		{"-url", "ftp://alice:hunter2@example.com/?token=s3cr3t"},
 		{"https://alice:hunter2@example.com/?token=s3cr3t"},
+		{"-url", "http://alice:12345678/v1"}, // host forgotten: the password parses as a port
 	} {
 		var stdout, stderr bytes.Buffer
 		code := runContext(t.Context(), args, &stdout, &stderr, quickFlaky)
 		out := stdout.String() + stderr.String()
-		for _, secret := range []string{"hunter2", "alice", "s3cr3t"} {
+		for _, secret := range []string{"hunter2", "alice", "s3cr3t", "12345678"} {
 			assert.NotContains(t, out, secret, "exit %d, output:\n%s", code, out)
 		}
 	}
