@@ -250,3 +250,62 @@ func TestRunSteady_noBreaker(t *testing.T) {
 	assert.Equal(t, int64(40), p.upstream, "two attempts per call")
 	assert.Equal(t, int64(20), p.retries)
 }
+
+// An attempt that hangs is cut at -timeout and retried: the call succeeds
+// long before the server would have let go, and the report counts the cut.
+func TestRunSteady_timeoutCutsHungAttempt(t *testing.T) {
+	const hang = 10 * time.Second
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			select { // hangs until the client gives up, or for hang
+			case <-r.Context().Done():
+				return
+			case <-time.After(hang):
+			}
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	o, err := parseFlags([]string{"-url", srv.URL, "-requests", "1", "-timeout", "100ms", "-retries", "1"}, io.Discard)
+	require.NoError(t, err)
+
+	p, err := runSteady(t.Context(), &o, srv.URL, nil, io.Discard)
+	require.NoError(t, err)
+	require.Len(t, p.calls, 1)
+	c := p.calls[0]
+	require.NoError(t, c.err)
+	assert.Equal(t, 2, c.attempts, "the hung attempt, then the retry")
+	assert.Equal(t, int64(1), p.retriedTimeouts, "the retried attempt timed out")
+	assert.Less(t, c.latency, hang/4, "the timeout, not the server, ended the first attempt")
+
+	var buf bytes.Buffer
+	writeReport(&buf, &o, &phase{}, p, nil)
+	assert.Equal(t, "1", cells(t, buf.String(), "  attempts cut by the timeout")[1])
+}
+
+// A Retry-After longer than maxRetryAfter is capped: steady would wait
+// maxRetryAfter, not what the server asked for. The caller's deadline,
+// shorter than the cap, makes the retry give up at once and say how long it
+// would have waited, so the test need not wait.
+func TestRunSteady_retryAfterCapped(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Retry-After", "3600")
+		http.Error(w, "come back in an hour", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	o, err := parseFlags([]string{"-url", srv.URL, "-requests", "1", "-retries", "1"}, io.Discard)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), maxRetryAfter/2)
+	defer cancel()
+
+	p, err := runSteady(ctx, &o, srv.URL, nil, io.Discard)
+	require.NoError(t, err)
+	require.Len(t, p.calls, 1)
+	var re *retry.Error
+	require.ErrorAs(t, p.calls[0].err, &re)
+	assert.Equal(t, maxRetryAfter, re.NextDelay, "the server asked for 1h; steady waits at most maxRetryAfter")
+	assert.Equal(t, int64(1), hits.Load(), "no retry: the capped wait would pass the deadline")
+}
