@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/steadyhq/steady/resilience"
 )
 
 // window is a span of a phase, as offsets from its start.
@@ -37,14 +39,14 @@ func summarize(p *phase, outage *window, timeout time.Duration) summary {
 			s.slowerThan++
 		}
 		switch outcomeOf(c.err) {
-		case succeeded:
+		case resilience.OutcomeSuccess:
 			s.ok++
 			if c.attempts > 1 {
 				s.recovered++
 			}
-		case timedOut:
+		case resilience.OutcomeTimeout:
 			s.timeouts++
-		case rejected:
+		case resilience.OutcomeRejected:
 			s.rejected++
 		}
 		if c.err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadyhq/steady/httpx"
 	"github.com/steadyhq/steady/resilience/breaker"
 )
 
@@ -45,8 +46,8 @@ func TestSummarize(t *testing.T) {
 	p := &phase{calls: []call{
 		{start: ms(0), latency: ms(5), attempts: 1},
 		{start: ms(10), latency: ms(1500), attempts: 3},
-		{start: ms(20), latency: ms(2), err: statusError(503)},
-		{start: ms(100), latency: ms(1), err: statusError(503)},
+		{start: ms(20), latency: ms(2), err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}},
+		{start: ms(100), latency: ms(1), err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}},
 		{start: ms(110), latency: 0, err: open},
 		{start: ms(120), latency: ms(1000), err: context.DeadlineExceeded},
 		{start: ms(200), latency: ms(3), attempts: 1},
@@ -104,8 +105,8 @@ func TestWriteReport(t *testing.T) {
 	o := options{requests: 4, concurrency: 2, timeout: time.Second, retries: 3, breaker: true}
 	plain := &phase{name: "no policy", wall: ms(5200), upstream: 4, calls: []call{
 		{latency: ms(3), attempts: 1},
-		{latency: ms(5000), attempts: 1, err: statusError(504)},
-		{latency: ms(1), attempts: 1, err: statusError(503)},
+		{latency: ms(5000), attempts: 1, err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 504}},
+		{latency: ms(1), attempts: 1, err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}},
 		{latency: ms(2), attempts: 1},
 	}}
 	bl := &breakerLog{changes: []stateChange{{ms(1), breaker.StateClosed, breaker.StateOpen}, {ms(9), breaker.StateHalfOpen, breaker.StateClosed}}}
@@ -158,8 +159,8 @@ func TestDisplayURL(t *testing.T) {
 
 func TestVerdict_retriesThatSavedNothing(t *testing.T) {
 	o := options{timeout: time.Second, retries: 2}
-	plain := &phase{calls: []call{{latency: ms(1), err: statusError(500)}}, upstream: 1}
-	st := &phase{calls: []call{{latency: ms(300), err: statusError(500)}}, upstream: 3, retries: 2}
+	plain := &phase{calls: []call{{latency: ms(1), err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 500}}}, upstream: 1}
+	st := &phase{calls: []call{{latency: ms(300), err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 500}}}, upstream: 3, retries: 2}
 	lines := verdict(&o, summarize(plain, nil, o.timeout), summarize(st, nil, o.timeout), plain, st, false)
 	assert.Equal(t, []string{
 		"steady: 0% succeeded vs 0% with no policy; p99 latency 300ms vs 1.0ms, max 300ms vs 1.0ms; wall time 0 vs 0.",

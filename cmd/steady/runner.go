@@ -95,8 +95,10 @@ func runPhase(ctx context.Context, l load, do caller, t *tally) ([]call, time.Du
 
 // plainCaller returns a caller that GETs url with hc and nothing else: no
 // timeout, no retry, no breaker. It reads the whole body, as httpx does,
-// and fails on a non-2xx status.
+// and fails on a non-2xx status with an *httpx.StatusError, as httpx does,
+// whose URL is displayURL(url).
 func plainCaller(hc *http.Client, url string) caller {
+	shown := displayURL(url)
 	return func(ctx context.Context) (int, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
@@ -109,7 +111,7 @@ func plainCaller(hc *http.Client, url string) caller {
 		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, httpx.DefaultMaxBodySize))
 		_ = resp.Body.Close()
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return 1, statusError(resp.StatusCode)
+			return 1, &httpx.StatusError{Method: http.MethodGet, URL: shown, StatusCode: resp.StatusCode}
 		}
 		return 1, err
 	}
@@ -125,11 +127,6 @@ func steadyCaller(c *httpx.Client, url string) caller {
 		return resp.Attempts, err
 	}
 }
-
-// statusError is the plain client's error for a non-2xx status.
-type statusError int
-
-func (e statusError) Error() string { return "HTTP " + strconv.Itoa(int(e)) }
 
 // countingTransport counts the requests it sends: the upstream load.
 type countingTransport struct {
@@ -157,50 +154,33 @@ func (t *countingTransport) closeIdle() {
 	t.next.(*http.Transport).CloseIdleConnections()
 }
 
-// outcome is how a call ended, as the report counts it.
-type outcome uint8
-
-const (
-	succeeded outcome = iota
-	failed            // an error that is none of the below
-	timedOut          // a timeout fired (only steady has one)
-	rejected          // the circuit breaker said no without sending anything
-	canceled          // the user pressed Ctrl-C
-)
-
-func outcomeOf(err error) outcome {
-	switch {
-	case err == nil:
-		return succeeded
-	case errors.Is(err, breaker.ErrOpen):
-		return rejected
-	case errors.Is(err, context.Canceled):
-		return canceled
-	case resilience.IsTimeout(err):
-		return timedOut
-	}
-	return failed
-}
+// outcomeOf is how a call that returned err ended, as the report counts
+// it: resilience.Classify, judging by err alone (a nil context), since only
+// phases that ran to their end are reported, so the caller's context was
+// live for every call.
+func outcomeOf(err error) resilience.Outcome { return resilience.Classify(nil, err) }
 
 // cause names what a failed call died of, briefly and without anything
 // from the URL: "HTTP 503", "timeout", "connection refused".
 func cause(err error) string {
+	switch outcomeOf(err) {
+	case resilience.OutcomeSuccess:
+		return ""
+	case resilience.OutcomeRejected:
+		if errors.Is(err, breaker.ErrOpen) {
+			return "circuit open"
+		}
+		return "rejected"
+	case resilience.OutcomeTimeout:
+		return "timeout"
+	}
 	var se *httpx.StatusError
-	var st statusError
 	var dns *net.DNSError
 	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, breaker.ErrOpen):
-		return "circuit open"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
-	case resilience.IsTimeout(err):
-		return "timeout"
 	case errors.As(err, &se):
 		return "HTTP " + strconv.Itoa(se.StatusCode)
-	case errors.As(err, &st):
-		return st.Error()
 	case errors.Is(err, httpx.ErrBodyTooLarge):
 		return "body too large"
 	case errors.As(err, &dns):

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
@@ -125,10 +126,10 @@ func TestPlainCaller(t *testing.T) {
 	assert.Equal(t, 1, n)
 
 	_, err = do(t.Context())
-	var se statusError
+	var se *httpx.StatusError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, statusError(404), se)
-	assert.EqualError(t, err, "HTTP 404")
+	assert.Equal(t, &httpx.StatusError{Method: "GET", URL: srv.URL, StatusCode: 404}, se)
+	assert.Equal(t, "HTTP 404", cause(err))
 	assert.Equal(t, int64(2), tr.n.Load(), "the transport counts every request sent")
 }
 
@@ -154,20 +155,26 @@ func TestSteadyCaller_attempts(t *testing.T) {
 }
 
 func TestOutcomeAndCause(t *testing.T) {
+	const (
+		succeeded = resilience.OutcomeSuccess
+		failed    = resilience.OutcomeFailure
+		timedOut  = resilience.OutcomeTimeout
+		rejected  = resilience.OutcomeRejected
+	)
 	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
 	tests := []struct {
 		name  string
 		err   error
-		want  outcome
+		want  resilience.Outcome
 		cause string
 	}{
 		{"success", nil, succeeded, ""},
-		{"plain status", statusError(503), failed, "HTTP 503"},
+		{"plain status", &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}, failed, "HTTP 503"},
 		{"httpx status", fmt.Errorf("gave up: %w", &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 429}), failed, "HTTP 429"},
 		{"breaker open", fmt.Errorf("x: %w", &breaker.OpenError{Name: "h", State: breaker.StateOpen}), rejected, "circuit open"},
 		{"attempt timeout", &timeout.Error{Duration: time.Second, Err: context.DeadlineExceeded}, timedOut, "timeout"},
 		{"deadline", context.DeadlineExceeded, timedOut, "timeout"},
-		{"canceled", fmt.Errorf("get: %w", context.Canceled), canceled, "canceled"},
+		{"canceled", fmt.Errorf("get: %w", context.Canceled), failed, "canceled"},
 		{"connection refused", refused, failed, "connection refused"},
 		{"connection reset", &url.Error{Op: "Get", URL: "u", Err: syscall.ECONNRESET}, failed, "connection reset"},
 		{"EOF", &url.Error{Op: "Get", URL: "u", Err: io.EOF}, failed, "connection closed"},
