@@ -110,7 +110,6 @@ func printHeader(w io.Writer, o *options, srv *flakyServer) {
 
 // phase is what one phase did.
 type phase struct {
-	name     string
 	calls    []call
 	wall     time.Duration
 	upstream int64 // requests that reached the transport
@@ -133,7 +132,7 @@ func measure(ctx context.Context, name string, o *options, do caller, stderr io.
 	if err != nil {
 		return nil, err
 	}
-	return &phase{name: name, calls: calls, wall: wall}, nil
+	return &phase{calls: calls, wall: wall}, nil
 }
 
 // runPlain runs the phase without any policy.
@@ -193,12 +192,13 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 	if srv != nil {
 		srv.startPhase()
 	}
-	bl.begin()
+	if bl != nil {
+		bl.begin()
+	}
 	p, err := measure(ctx, "steady", o, steadyCaller(c, target), stderr)
 	if err != nil {
 		return nil, err
 	}
-	bl.end()
 	p.upstream, p.retries, p.retriedTimeouts, p.breaker = tr.n.Load(), retries.Load(), retriedTimeouts.Load(), bl
 	s := m.Snapshot()
 	p.metrics = &s
@@ -210,11 +210,10 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 }
 
 // breakerLog records when steady's breaker changed state. It is safe for
-// concurrent use; a nil *breakerLog records nothing.
+// concurrent use.
 type breakerLog struct {
 	mu      sync.Mutex // guards all below
 	start   time.Time  // the phase start
-	stop    time.Duration
 	changes []stateChange
 }
 
@@ -223,22 +222,11 @@ type stateChange struct {
 	from, to breaker.State
 }
 
+// begin marks the phase start, from which changes are timed.
 func (l *breakerLog) begin() {
-	if l == nil {
-		return
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.start = time.Now()
-}
-
-func (l *breakerLog) end() {
-	if l == nil {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.stop = time.Since(l.start)
 }
 
 // record is the breaker's OnStateChange hook.

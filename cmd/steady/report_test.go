@@ -103,14 +103,14 @@ func TestBreakerText(t *testing.T) {
 
 func TestWriteReport(t *testing.T) {
 	o := options{requests: 4, concurrency: 2, timeout: time.Second, retries: 3, breaker: true}
-	plain := &phase{name: "no policy", wall: ms(5200), upstream: 4, calls: []call{
+	plain := &phase{wall: ms(5200), upstream: 4, calls: []call{
 		{latency: ms(3), attempts: 1},
 		{latency: ms(5000), attempts: 1, err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 504}},
 		{latency: ms(1), attempts: 1, err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}},
 		{latency: ms(2), attempts: 1},
 	}}
 	bl := &breakerLog{changes: []stateChange{{ms(1), breaker.StateClosed, breaker.StateOpen}, {ms(9), breaker.StateHalfOpen, breaker.StateClosed}}}
-	st := &phase{name: "steady", wall: ms(1300), upstream: 5, retries: 2, retriedTimeouts: 1, breaker: bl, calls: []call{
+	st := &phase{wall: ms(1300), upstream: 5, retries: 2, retriedTimeouts: 1, breaker: bl, calls: []call{
 		{latency: ms(3), attempts: 1},
 		{latency: ms(1100), attempts: 2},
 		{latency: 0, err: &breaker.OpenError{State: breaker.StateOpen}},

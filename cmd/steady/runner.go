@@ -130,7 +130,7 @@ func steadyCaller(c *httpx.Client, url string) caller {
 
 // countingTransport counts the requests it sends: the upstream load.
 type countingTransport struct {
-	next http.RoundTripper
+	next *http.Transport
 	n    atomic.Int64
 }
 
@@ -151,7 +151,7 @@ func newTransport(concurrency int) *countingTransport {
 
 // closeIdle closes the idle connections of t.
 func (t *countingTransport) closeIdle() {
-	t.next.(*http.Transport).CloseIdleConnections()
+	t.next.CloseIdleConnections()
 }
 
 // outcomeOf is how a call that returned err ended, as the report counts
