@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -365,4 +366,87 @@ func TestConcurrentUse(t *testing.T) {
 	_, _ = fail(context.Background())
 	assert.Equal(t, breaker.StateOpen, cb.State(), "20 failures in a row")
 	cb.Reset()
+}
+
+// OnStateChange is called one call at a time and in the order of the
+// changes, whichever goroutines make them (calls, probes, the open timer,
+// Isolate and Reset): each change starts in the state the last one ended
+// in. The hook takes a while, so goroutines that make changes meanwhile
+// must leave their events to the one delivering.
+func TestOnStateChange_oneCallAtATimeInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			inFlight, overlaps atomic.Int32
+			mu                 sync.Mutex
+			last               = breaker.StateClosed // guarded by mu
+			changes            int                   // guarded by mu
+			misordered         []string              // guarded by mu
+		)
+		cb := newBreaker(t, breaker.Settings{
+			ConsecutiveFailures: 2, OpenTimeout: time.Millisecond, HalfOpenRequests: 2,
+			OnStateChange: func(_ string, from, to breaker.State) {
+				if inFlight.Add(1) > 1 {
+					overlaps.Add(1)
+				}
+				defer inFlight.Add(-1)
+				mu.Lock()
+				if from != last {
+					misordered = append(misordered, fmt.Sprintf("%v->%v after ->%v", from, to, last))
+				}
+				last = to
+				changes++
+				mu.Unlock()
+				time.Sleep(20 * time.Microsecond)
+			},
+		})
+		var n atomic.Int64
+		call := breaker.Breaker[int](cb)(func(context.Context) (int, error) {
+			time.Sleep(10 * time.Microsecond)
+			if n.Add(1)%4 < 2 { // two failures (a trip), then two successes (a close)
+				return 0, errDown
+			}
+			return 1, nil
+		})
+
+		var callers, operators sync.WaitGroup
+		var stop atomic.Bool
+		for range 4 {
+			callers.Go(func() {
+				for !stop.Load() {
+					_, _ = call(context.Background())
+					time.Sleep(20 * time.Microsecond)
+				}
+			})
+		}
+		for range 2 {
+			operators.Go(func() {
+				for range 50 {
+					cb.Isolate()
+					time.Sleep(50 * time.Microsecond)
+					cb.Reset()
+					time.Sleep(5 * time.Millisecond) // trips, probes, reopens, closes
+				}
+			})
+		}
+		operators.Wait()
+		stop.Store(true)
+		callers.Wait()
+		cb.Isolate()
+		synctest.Wait() // an open timer's goroutine may still be delivering
+		cb.Reset()
+
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Zero(t, overlaps.Load(), "calls of OnStateChange overlapped")
+		assert.Empty(t, misordered, "changes delivered out of order")
+		assert.Equal(t, breaker.StateClosed, last, "the last change delivered is Reset's")
+		tr := cb.Snapshot().Transitions
+		t.Logf("%d changes delivered; %+v", changes, tr)
+		// Every kind of change took part.
+		assert.Positive(t, tr.Trips)
+		assert.Positive(t, tr.HalfOpens)
+		assert.Positive(t, tr.Closes)
+		assert.Positive(t, tr.Reopens)
+		assert.Positive(t, tr.Isolations)
+	})
 }
