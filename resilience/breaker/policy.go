@@ -150,35 +150,46 @@ func callProbe[T any](cb *CircuitBreaker, ph *phase, ctx context.Context, next r
 		v   T
 		err error
 		ran bool
+		// closed is set when gobreaker had closed by the time it admitted
+		// the call (another probe closed it since the gate looked). The
+		// call is then an ordinary closed-state call: record counts it in
+		// the window and trips the breaker if a rule fires, as callClosed
+		// does, and gobreaker is told a success, which changes nothing in
+		// its closed state. (A panic it sees as a failure, and asks the
+		// rules about the window; record then counts the panic.)
+		closed   *phase
+		end      time.Duration
+		k        kind
+		returned bool
 	)
+	defer func() {
+		if closed != nil && !returned {
+			// next panicked (gobreaker re-panics with its value) or
+			// called runtime.Goexit.
+			cb.record(closed, clock.Now(), kindFailure)
+		}
+	}()
 	_, _ = ph.m.gb.Execute(func() (struct{}, error) {
 		ran = true
-		// gobreaker may have closed since the gate looked; then this is an
-		// ordinary closed-state call and is counted in the window.
-		cur := cb.cur.Load()
+		if cur := cb.cur.Load(); cur.mode == modeClosed && cur.m == ph.m {
+			closed = cur
+		}
 		start := clock.Now()
 		v, err = next(ctx) // gobreaker counts a panic as a failure and re-panics
-		now := clock.Now()
-		k := cb.kindOf(ctx, err, now-start)
-		if cur.mode == modeClosed && cur.m == ph.m {
-			if cb.cur.Load() == cur {
-				cur.win.add(now, k)
-			}
-			if cb.mayTrip(k) {
-				return struct{}{}, verdicts[kindFailure] // gobreaker asks ReadyToTrip
-			}
+		end = clock.Now()
+		k = cb.kindOf(ctx, err, end-start)
+		if closed != nil || k == kindSuccess || k == kindSlow && cb.cfg.SlowCallRate == 0 {
 			return struct{}{}, nil
 		}
-		switch {
-		case k == kindSuccess, k == kindSlow && cb.cfg.SlowCallRate == 0:
-			return struct{}{}, nil
-		default:
-			return struct{}{}, verdicts[k]
-		}
+		return struct{}{}, verdicts[k]
 	})
+	returned = true
 	if !ran {
 		cb.rejected.Add()
 		return zero, cb.rejection(ph)
+	}
+	if closed != nil {
+		cb.record(closed, end, k)
 	}
 	return v, err
 }
