@@ -259,7 +259,7 @@ func outcomeIndex(o resilience.Outcome) int {
 // Reset does not stop concurrent Records: a call recorded while Reset runs
 // may be counted in the new phase or dropped, and may be missing from Max,
 // and a Snapshot taken at the same time may see some fields reset and
-// others not. With no concurrent Records, the next Snapshot is exactly the
+// others not (but no count below zero). With no concurrent Records, the next Snapshot is exactly the
 // calls recorded after Reset.
 func (m *Metrics) Reset() {
 	if m == nil {

@@ -345,3 +345,58 @@ func TestStats_String(t *testing.T) {
 	assert.Equal(t, "total=0 ok=0 failed=0 timeouts=0 canceled=0 rejected=0 abandoned=0 mean=0s p50=0s p90=0s p99=0s max=0s timeout_rate=0.0%", monitor.Stats{}.String())
 	assert.Contains(t, monitor.Stats{Rejected: 99}.String(), " rejected=99 ")
 }
+
+// TestMetrics_snapshotDuringReset takes Snapshots while other goroutines
+// Record and Reset: whatever mix of phases a Snapshot sees, no count,
+// duration or rate goes below zero (nor the rate above one).
+func TestMetrics_snapshotDuringReset(t *testing.T) {
+	m := quiet(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			outcomes := []resilience.Outcome{success, failure, timedOut, canceled, rejected}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				m.Record(time.Duration(i%1000)*time.Microsecond, outcomes[i%len(outcomes)])
+			}
+		})
+	}
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			m.Reset()
+		}
+	})
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	for i := range 5000 {
+		s := m.Snapshot()
+		for _, f := range []struct {
+			name string
+			v    int64
+		}{
+			{"Total", s.Total}, {"Successes", s.Successes}, {"Failures", s.Failures},
+			{"Timeouts", s.Timeouts}, {"Canceled", s.Canceled}, {"Rejected", s.Rejected},
+			{"Mean", int64(s.Mean)}, {"Max", int64(s.Max)},
+			{"P50", int64(s.P50)}, {"P90", int64(s.P90)}, {"P99", int64(s.P99)},
+		} {
+			if f.v < 0 {
+				t.Fatalf("snapshot %d: %s is %d: %v", i, f.name, f.v, s)
+			}
+		}
+		if s.TimeoutRate < 0 || s.TimeoutRate > 1 {
+			t.Fatalf("snapshot %d: TimeoutRate is %v: %v", i, s.TimeoutRate, s)
+		}
+	}
+}

@@ -135,9 +135,14 @@ func (m *Metrics) Snapshot() Stats {
 	if len(m.rules) > 0 {
 		m.evaluate(clock.Now())
 	}
+	// Load the baseline before adding up the shards. Reset stores a
+	// baseline only after collecting it, and the counters never go down,
+	// so the shards read after it hold at least as much: a Reset running
+	// concurrently can make this Snapshot old or new, never negative.
+	b := m.base.Load()
 	t := new(totals)
 	m.collect(t)
-	if b := m.base.Load(); b != nil {
+	if b != nil {
 		t.sub(b)
 	}
 	s := Stats{
@@ -207,20 +212,18 @@ func (t *totals) sub(b *totals) {
 }
 
 // mean returns the 128-bit sum hi:lo divided by n (n > 0), exactly, rounded
-// down to the nanosecond.
+// down to the nanosecond, and at most math.MaxInt64.
+//
+// Each duration is below 2^63, so the true mean is too. Only a Snapshot
+// racing with Records can see a sum past n * 2^63: the sums are read after
+// the counts and may hold calls not yet counted, and a shard's sum may be
+// read between the wrap of its low word and the carry into its high one.
+// The quotient is then clamped; with hi >= n it would not fit in 64 bits
+// (bits.Div64 panics), and it is at least 2^64 anyway.
 func mean(hi, lo uint64, n int64) time.Duration {
 	if hi >= uint64(n) {
-		// Only a Snapshot racing with Records or Reset can get here (each
-		// duration is below 2^63, so the true mean is too): answer
-		// approximately rather than overflow.
-		if f := (float64(hi)*(1<<64) + float64(lo)) / float64(n); f < 1<<62 {
-			return time.Duration(f)
-		}
 		return time.Duration(math.MaxInt64)
 	}
 	q, _ := bits.Div64(hi, lo, uint64(n))
-	if q > math.MaxInt64 {
-		return time.Duration(math.MaxInt64)
-	}
-	return time.Duration(q)
+	return time.Duration(min(q, math.MaxInt64))
 }
