@@ -109,7 +109,7 @@ func BenchmarkRetryFailTwice(b *testing.B) { runSerial(b, retryFailTwiceImpls) }
 // No peer records metrics, so the comparison is with the bare call.
 var monitorImpls = []impl{
 	{"bare", ctxOnly(bare)},
-	{"steady", ctxOnly(steadyMonitor)},
+	{"steady", steadyMonitor},
 }
 
 func BenchmarkMonitor(b *testing.B)         { runSerial(b, monitorImpls) }

@@ -35,12 +35,45 @@ const (
 // and counts it as a failure.
 var errTransient = errors.New("transient failure")
 
+// errNoTimeout is what opDeadline and opCancelable return when no timeout
+// gave them their context.
+var errNoTimeout = errors.New("the operation's context has no timeout")
+
 // op is the operation in every case. It is cooperative: like anything that
 // waits or does I/O, it looks at ctx.Done() once, which is what makes a
 // context's done channel (and its cost) real.
 func op(ctx context.Context) (int, error) {
 	select {
 	case <-ctx.Done():
+		return 0, ctx.Err()
+	default:
+		return 1, nil
+	}
+}
+
+// opDeadline is op for the cases with a timeout (Timeout, Abandon,
+// Pipeline), in every implementation but bare: it fails unless its context
+// has a deadline, so that a timeout that stopped setting one fails the
+// benchmark instead of passing for a cheap one. The check is one
+// ctx.Deadline() call, a field read on a deadline context.
+func opDeadline(ctx context.Context) (int, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		return 0, errNoTimeout
+	}
+	return op(ctx)
+}
+
+// opCancelable is opDeadline for failsafe-go, whose timeout gives the
+// operation a cancelable context without a deadline (a timer cancels it):
+// it fails unless the context has a done channel. It reads ctx.Done()
+// once, as op does.
+func opCancelable(ctx context.Context) (int, error) {
+	done := ctx.Done()
+	if done == nil {
+		return 0, errNoTimeout
+	}
+	select {
+	case <-done:
 		return 0, ctx.Err()
 	default:
 		return 1, nil

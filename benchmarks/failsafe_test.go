@@ -20,7 +20,10 @@ package benchmarks_test
 // that gets a new context per request has to call WithContext per call,
 // which costs failsafe-go one more allocation than measured here. The
 // operation gets its context from the execution (exec.Context()), which is
-// where failsafe-go puts the timeout's child context.
+// where failsafe-go puts the timeout's child context. That context is
+// canceled by a timer and has no deadline, so where there is a timeout the
+// operation is opCancelable, which fails without a done channel, rather
+// than opDeadline.
 
 import (
 	"context"
@@ -57,7 +60,7 @@ func failsafeBreaker() circuitbreaker.CircuitBreaker[int] {
 }
 
 func failsafeTimeoutCall(ctx context.Context) call {
-	return failsafeCall(ctx, op, failsafeTimeout())
+	return failsafeCall(ctx, opCancelable, failsafeTimeout())
 }
 
 func failsafeRetryCall(ctx context.Context, fn func(context.Context) (int, error)) call {
@@ -77,5 +80,5 @@ func failsafeOpenCall(b *testing.B, ctx context.Context) call {
 }
 
 func failsafePipeline(ctx context.Context) call {
-	return failsafeCall(ctx, op, failsafeBreaker(), failsafeRetry(), failsafeTimeout())
+	return failsafeCall(ctx, opCancelable, failsafeBreaker(), failsafeRetry(), failsafeTimeout())
 }

@@ -12,6 +12,8 @@ package benchmarks_test
 //     goroutine is abandoned if the deadline fires first.
 //   - stdlib (retry): a plain loop of up to attempts calls with no delay and
 //     no classification, the floor for the retry cases.
+//
+// Every builder with a timeout calls opDeadline, which fails without one.
 
 import (
 	"context"
@@ -25,7 +27,7 @@ func stdlibTimeout(ctx context.Context) call {
 	return func() (int, error) {
 		ctx, cancel := context.WithTimeout(ctx, limit)
 		defer cancel()
-		return op(ctx)
+		return opDeadline(ctx)
 	}
 }
 
@@ -39,7 +41,7 @@ func goroutineSelect(ctx context.Context) call {
 		defer cancel()
 		ch := make(chan result, 1)
 		go func() {
-			v, err := op(ctx)
+			v, err := opDeadline(ctx)
 			ch <- result{v, err}
 		}()
 		select {

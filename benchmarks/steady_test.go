@@ -23,7 +23,9 @@ package benchmarks_test
 //
 // Every policy and pipeline is built once, before the timed loop, and the
 // Func it returns is called with the caller's context, as in real use: a
-// steady Func takes a new context per call at no extra cost.
+// steady Func takes a new context per call at no extra cost. Where there is
+// a timeout the operation is opDeadline, which fails without one; where
+// there is a monitor, checkRecorded makes sure it recorded every call.
 
 import (
 	"context"
@@ -53,20 +55,34 @@ func steadyRetryConfig() retry.Config {
 }
 
 func steadyTimeout(ctx context.Context) call {
-	return steadyCall(ctx, timeout.WithTimeout[int](limit)(op))
+	return steadyCall(ctx, timeout.WithTimeout[int](limit)(opDeadline))
 }
 
 func steadyAbandon(ctx context.Context) call {
-	return steadyCall(ctx, timeout.WithTimeout[int](limit, timeout.Abandon())(op))
+	return steadyCall(ctx, timeout.WithTimeout[int](limit, timeout.Abandon())(opDeadline))
 }
 
 func steadyRetry(ctx context.Context, fn func(context.Context) (int, error)) call {
 	return steadyCall(ctx, retry.Retry[int](steadyRetryConfig())(fn))
 }
 
-func steadyMonitor(ctx context.Context) call {
+func steadyMonitor(b *testing.B, ctx context.Context) call {
 	m := monitor.NewMetrics(monitor.Name("bench"))
+	checkRecorded(b, m)
 	return steadyCall(ctx, monitor.Monitor[int](m)(op))
+}
+
+// checkRecorded fails the benchmark unless m recorded every call the timed
+// loop made, so that a monitor that stopped recording cannot pass for a
+// cheap one. It adds nothing to the loop: b.Cleanup runs after each run of
+// the benchmark function, when b.N is the number of calls that run made
+// (b.Loop and b.RunParallel both leave it so).
+func checkRecorded(b *testing.B, m *monitor.Metrics) {
+	b.Cleanup(func() {
+		if got := m.Snapshot().Total; got < int64(b.N) {
+			b.Errorf("monitor.Metrics recorded %d calls, want %d", got, b.N)
+		}
+	})
 }
 
 func newSteadyBreaker(b *testing.B) *breaker.CircuitBreaker {
@@ -95,11 +111,13 @@ func steadyBreakerOpen(b *testing.B, ctx context.Context) call {
 }
 
 func steadyPipeline(b *testing.B, ctx context.Context) call {
+	m := monitor.NewMetrics(monitor.Name("bench"))
+	checkRecorded(b, m)
 	pipeline := resilience.Compose(
-		monitor.Monitor[int](monitor.NewMetrics(monitor.Name("bench"))),
+		monitor.Monitor[int](m),
 		breaker.Breaker[int](newSteadyBreaker(b)),
 		retry.Retry[int](steadyRetryConfig()),
 		timeout.WithTimeout[int](limit),
 	)
-	return steadyCall(ctx, pipeline(op))
+	return steadyCall(ctx, pipeline(opDeadline))
 }
