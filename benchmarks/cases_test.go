@@ -80,6 +80,16 @@ var abandonImpls = []impl{
 
 func BenchmarkAbandon(b *testing.B) { runSerial(b, abandonImpls) }
 
+// AbandonParallel is Abandon from GOMAXPROCS goroutines at once, without
+// the stdlib scale (TimeoutParallel has it): every call starts a goroutine,
+// so the scheduler is the shared state here.
+var abandonParallelImpls = []impl{
+	{"goroutine-select", ctxOnly(goroutineSelect)},
+	{"steady", ctxOnly(steadyAbandon)},
+}
+
+func BenchmarkAbandonParallel(b *testing.B) { runParallel(b, abandonParallelImpls) }
+
 // Retry success path: the first attempt succeeds.
 var retrySuccessImpls = []impl{
 	{"bare", ctxOnly(bare)},
