@@ -158,3 +158,39 @@ func BenchmarkOpenParallel(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkClosedFailure is a failed call to a closed breaker whose only
+// rule is TimeoutRate: a plain error cannot trip it, so the breaker need
+// only count it. impl=gobreaker is told that its ReadyToTrip never trips.
+func BenchmarkClosedFailure(b *testing.B) {
+	ctx := context.Background()
+	fail := func(context.Context) (int, error) { return 0, errBench }
+	b.Run("impl=bare", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = fail(ctx)
+		}
+	})
+	b.Run("impl=gobreaker", func(b *testing.B) {
+		gb := gobreaker.NewCircuitBreaker[int](gobreaker.Settings{ReadyToTrip: func(gobreaker.Counts) bool { return false }})
+		req := func() (int, error) { return fail(ctx) }
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = gb.Execute(req)
+		}
+	})
+	b.Run("impl=steady", func(b *testing.B) {
+		cb, err := breaker.New(breaker.Settings{TimeoutRate: 0.5, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		call := breaker.Breaker[int](cb)(fail)
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = call(ctx)
+		}
+		if cb.State() != breaker.StateClosed {
+			b.Fatal("breaker opened")
+		}
+	})
+}

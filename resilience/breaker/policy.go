@@ -111,22 +111,11 @@ func (cb *CircuitBreaker) record(ph *phase, now time.Duration, k kind) {
 		return // the state changed while the call ran
 	}
 	ph.win.add(now, k)
-	if cb.mayTrip(k) {
+	if cb.cfg.mayTrip[k] {
 		if _, ok := cb.evaluate(ph.win, now); ok {
 			cb.trip(ph.m)
 		}
 	}
-}
-
-// mayTrip reports whether a call of kind k can make a rule fire.
-func (cb *CircuitBreaker) mayTrip(k kind) bool {
-	switch k {
-	case kindFailure, kindTimeout:
-		return true
-	case kindSlow:
-		return cb.cfg.SlowCallRate > 0
-	}
-	return false
 }
 
 // callProbe runs next through gobreaker, which decides whether it may run

@@ -84,6 +84,8 @@ func TestRules(t *testing.T) {
 			repeat(opDeadline, 5), -1},
 		{"TimeoutRate: not below MinRequests", breaker.Settings{TimeoutRate: 0.5, MinRequests: 5},
 			repeat(opTimeout, 4), -1},
+		{"TimeoutRate: checked on a timeout, not on a failure that makes MinRequests", breaker.Settings{TimeoutRate: 0.5, MinRequests: 4},
+			[]op{opTimeout, opTimeout, opTimeout, opFail, opTimeout}, 4},
 
 		{"SlowCallRate trips on slow successes", breaker.Settings{SlowCallRate: 0.5, SlowCallDuration: time.Second, MinRequests: 2},
 			[]op{opOK, opSlow}, 1},

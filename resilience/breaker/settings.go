@@ -54,9 +54,13 @@ const maxOpenTimeout = 365 * 24 * time.Hour
 // [DefaultConsecutiveFailures]. The rate rules look at the calls of a
 // rolling Window and only once it holds at least MinRequests calls.
 //
-// Rules are checked when a call ends as a failure, a timeout or (when
-// SlowCallRate is set) a slow success, so a breaker never trips on a fast
-// success.
+// The rules are checked when a call ends in a way that counts toward a rule
+// that is set: a failure toward ConsecutiveFailures and FailureRate, a
+// timeout toward those and TimeoutRate, a slow success toward SlowCallRate.
+// A call that counts toward none (a fast success; a plain failure when
+// TimeoutRate is the only rule) never trips the breaker, even when it
+// brings the window to MinRequests calls; the next call that counts toward
+// a rule does, if the rate still holds.
 //
 // # What counts
 //
@@ -165,6 +169,10 @@ type Settings struct {
 type config struct {
 	Settings
 	rateRules bool // FailureRate, TimeoutRate or SlowCallRate is set
+
+	// mayTrip[k] is whether a call that ends as k counts toward a rule
+	// that is set, and so has the rules checked (see Settings, "Rules").
+	mayTrip [numKinds]bool
 }
 
 // validate returns the normalized config, or a *resilience.ConfigError
@@ -212,6 +220,10 @@ func (s Settings) validate() (config, error) {
 	if c.HalfOpenRequests == 0 {
 		c.HalfOpenRequests = DefaultHalfOpenRequests
 	}
+	failures := c.ConsecutiveFailures > 0 || c.FailureRate > 0 // count failures and timeouts
+	c.mayTrip[kindFailure] = failures
+	c.mayTrip[kindTimeout] = failures || c.TimeoutRate > 0
+	c.mayTrip[kindSlow] = c.SlowCallRate > 0
 	return c, nil
 }
 
