@@ -196,7 +196,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 					ok.Add(1)
 				case errors.Is(err, breaker.ErrOpen):
 					rejected.Add(1)
-				case resilience.IsTimeout(err) && ctx.Err() == nil:
+				case resilience.Classify(ctx, err) == resilience.OutcomeTimeout:
 					timedOut.Add(1)
 				}
 			}
@@ -220,19 +220,23 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 // narrate explains one change of state from a snapshot taken in the hook.
 func narrate(snap breaker.Snapshot, from, to breaker.State, s breaker.Settings) string {
 	c := snap.Counts
+	probes := s.HalfOpenRequests
+	if probes == 0 {
+		probes = breaker.DefaultHalfOpenRequests
+	}
 	switch {
 	case from == breaker.StateClosed && to == breaker.StateOpen:
 		return fmt.Sprintf("closed -> OPEN: %d of %d calls in the window timed out (rate %.2f >= TimeoutRate %.2f; %d answered); rejecting calls at once until the next probe in %v",
 			c.Timeouts, c.Calls, c.TimeoutRate, s.TimeoutRate, c.Successes, untilProbe(snap))
 	case to == breaker.StateHalfOpen:
 		return fmt.Sprintf("open -> HALF-OPEN: open timeout passed; letting %d probe calls through (%d calls rejected so far)",
-			max(s.HalfOpenRequests, 1), snap.Rejected)
+			probes, snap.Rejected)
 	case from == breaker.StateHalfOpen && to == breaker.StateOpen:
 		return fmt.Sprintf("half-open -> OPEN: a probe failed, the service is still down; next probe in %v",
 			untilProbe(snap))
 	case from == breaker.StateHalfOpen && to == breaker.StateClosed:
 		return fmt.Sprintf("half-open -> CLOSED: %d probes answered; traffic flows again, with a fresh window",
-			max(s.HalfOpenRequests, 1))
+			probes)
 	}
 	return fmt.Sprintf("%s -> %s", from, to)
 }

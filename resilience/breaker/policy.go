@@ -89,12 +89,11 @@ func (cb *CircuitBreaker) kindOf(ctx context.Context, err error, d time.Duration
 			}
 		case resilience.OutcomeTimeout:
 			return kindTimeout
-		case resilience.OutcomeRejected:
-			// A policy inside refused the call without calling the
-			// dependency (a nested breaker, a deadline already past):
-			// it says nothing about the dependency's health.
-			return kindExcluded
-		default: // canceled by the caller, or the caller's deadline
+		default:
+			// The caller canceled or its own deadline passed, or a policy
+			// inside refused the call without calling the dependency (a
+			// nested breaker, a deadline already past): none of it says
+			// anything about the dependency's health.
 			return kindExcluded
 		}
 	}
