@@ -298,6 +298,14 @@ func (cb *CircuitBreaker) probeDue(ph *phase) {
 	if cb.cur.Load() == ph {
 		// gobreaker's clock says it is not yet time. Send calls to it; it
 		// moves to half-open on the first one after its Timeout.
+		//
+		// With gobreaker v2.4.0 this cannot happen: it sets its expiry to
+		// Timeout (= OpenTimeout) after a time.Now() read before it calls
+		// transition, which starts this timer for a period strictly
+		// longer, and State compares with time.Now() again, monotonic
+		// readings both. It is kept as a safety net, should a later
+		// gobreaker round or read its clock differently: without it the
+		// breaker would stay open until Reset.
 		cb.cur.Store(&phase{mode: modeProbe, state: StateOpen, m: ph.m, frozen: ph.frozen, rejectErr: ph.rejectErr})
 	}
 	cb.mu.Unlock()
