@@ -5,8 +5,13 @@ import (
 	"unsafe"
 )
 
-// counterShards is how many cache lines a counter is spread over.
-const counterShards = 16
+// counterShards is how many cache lines a counter is spread over:
+// 1<<shardBits, as shardOf picks a shard with the top shardBits bits of a
+// hash.
+const (
+	shardBits     = 4
+	counterShards = 1 << shardBits
+)
 
 // counter is a uint64 counter that many goroutines can add to at once
 // without all of them writing one cache line. Every call that an open
@@ -45,5 +50,5 @@ func shardOf() uint64 {
 	addr := uint64(uintptr(unsafe.Pointer(&marker)))
 	// Stacks are at least 2 KiB apart; Fibonacci hashing spreads their
 	// addresses over the shards.
-	return ((addr >> 11) * 0x9E3779B97F4A7C15) >> (64 - 4)
+	return ((addr >> 11) * 0x9E3779B97F4A7C15) >> (64 - shardBits)
 }
