@@ -31,7 +31,8 @@ func newSteady(b *testing.B) *breaker.CircuitBreaker {
 	return cb
 }
 
-// tripSteady opens cb with an open timeout long enough to outlast the run.
+// openSteady returns a call through a breaker that it has opened, with an
+// open timeout long enough to outlast the run.
 func openSteady(b *testing.B) resilience.Func[int] {
 	b.Helper()
 	cb, err := breaker.New(breaker.Settings{OpenTimeout: time.Hour, Logger: slog.New(slog.DiscardHandler)})

@@ -143,6 +143,9 @@ func TestBadInput(t *testing.T) {
 
 	_, err := breaker.Breaker[int](nil)(fn)(t.Context())
 	require.ErrorIs(t, err, resilience.ErrInvalidConfig)
+	var ce *resilience.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "Breaker(cb)", ce.Field, "named as at the call site")
 	assert.EqualError(t, err, "breaker: Breaker(cb) is nil, want a breaker from New")
 
 	cb := newBreaker(t, breaker.Settings{})

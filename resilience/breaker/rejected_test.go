@@ -16,7 +16,7 @@ import (
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
-func TestOpenError_review_isRejected(t *testing.T) {
+func TestOpenError_isRejected(t *testing.T) {
 	var err error = fmt.Errorf("charge: %w", &breaker.OpenError{State: breaker.StateOpen})
 	var r interface{ Rejected() bool }
 	require.ErrorAs(t, err, &r)
@@ -28,7 +28,7 @@ func TestOpenError_review_isRejected(t *testing.T) {
 // A deadline that had already passed is refused by the timeout policy
 // without calling the dependency: that is no failure of the dependency, and
 // the breaker must not open on it.
-func TestBreaker_review_pastDeadlineIsNotAFailure(t *testing.T) {
+func TestBreaker_pastDeadlineIsNotAFailure(t *testing.T) {
 	cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 3})
 	calls := 0
 	call := resilience.Compose(
@@ -54,7 +54,7 @@ func TestBreaker_review_pastDeadlineIsNotAFailure(t *testing.T) {
 
 // The rejection of a breaker nested inside another is no failure of the
 // dependency either.
-func TestBreaker_review_nestedRejectionIsNotAFailure(t *testing.T) {
+func TestBreaker_nestedRejectionIsNotAFailure(t *testing.T) {
 	outer := newBreaker(t, breaker.Settings{Name: "outer", ConsecutiveFailures: 1})
 	inner := newBreaker(t, breaker.Settings{Name: "inner"})
 	inner.Isolate()
@@ -86,7 +86,7 @@ func TestBreaker_review_nestedRejectionIsNotAFailure(t *testing.T) {
 
 // A probe that a policy inside refuses is neither a good nor a bad probe:
 // the breaker stays half-open and the slot is free for a real probe.
-func TestHalfOpen_review_rejectedProbeFreesItsSlot(t *testing.T) {
+func TestHalfOpen_rejectedProbeFreesItsSlot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second})
 		inner := newBreaker(t, breaker.Settings{Name: "inner"})
@@ -113,11 +113,4 @@ func TestHalfOpen_review_rejectedProbeFreesItsSlot(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, breaker.StateClosed, cb.State())
 	})
-}
-
-func TestBreaker_review_nilBreakerField(t *testing.T) {
-	_, err := breaker.Breaker[int](nil)(func(context.Context) (int, error) { return 1, nil })(t.Context())
-	var ce *resilience.ConfigError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "Breaker(cb)", ce.Field, "named as at the call site")
 }
