@@ -42,6 +42,13 @@ func TestMonitor_doesNotAllocate(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = ok(ctx) }), "success")
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = failing(ctx) }), "failure")
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = refusing(ctx) }), "rejected")
+
+	live, cancel := context.WithCancel(ctx)
+	defer cancel()
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = ok(live) }), "success, cancelable context")
+	late, cancelLate := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancelLate()
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = failing(late) }), "deadline passed before the call")
 }
 
 func TestSnapshot_doesNotAllocate(t *testing.T) {

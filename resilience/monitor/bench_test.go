@@ -117,6 +117,17 @@ func BenchmarkMonitor(b *testing.B) {
 			_, _ = call(ctx)
 		}
 	})
+	b.Run("impl=steady/ctx=cancelable", func(b *testing.B) {
+		// A context that can be canceled: its Err is an atomic load, not
+		// a constant nil as Background's is.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		call := monitor.Monitor[int](monitor.NewMetrics(monitor.Logger(discard)))(op)
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = call(ctx)
+		}
+	})
 	b.Run("impl=steady/mode=parallel", func(b *testing.B) {
 		call := monitor.Monitor[int](monitor.NewMetrics(monitor.Logger(discard)))(op)
 		b.ReportAllocs()

@@ -28,12 +28,15 @@
 // [Monitor] classifies each call with [resilience.Classify] and counts it
 // in exactly one of five outcomes (see [Stats]): a success; a failure; a
 // timeout (a limit inside the call fired, or the caller's own deadline
-// passed); canceled (the caller canceled: not the dependency's fault, so
-// neither a failure nor part of the timeout rate); or rejected (a policy
-// refused the call without calling the dependency, as an open circuit
-// breaker does). Calls recorded by hand with [Metrics.Record] count the
-// same way. Every call that reached the dependency counts in the
-// durations, which are the time the callers waited.
+// passed during the call); canceled (the caller canceled: not the
+// dependency's fault, so neither a failure nor part of the timeout rate);
+// or rejected (a policy refused the call without calling the dependency,
+// as an open circuit breaker does). A call that fails on a deadline that
+// had already passed when it began is rejected too, not a timeout: the
+// dependency had no chance to answer it. Calls recorded by hand with
+// [Metrics.Record] count the same way, by the Outcome given. Every call
+// that reached the dependency counts in the durations, which are the time
+// the callers waited.
 //
 // Rejected calls are counted and nothing more: they say nothing about the
 // dependency's health now, so they are neither failures nor timeouts, and

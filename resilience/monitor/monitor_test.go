@@ -14,6 +14,7 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 type netTimeout struct{}
@@ -231,4 +232,110 @@ func TestMonitor_badInput(t *testing.T) {
 		assert.Zero(t, m.Snapshot().Total)
 	})
 	assert.False(t, called, "fn must not run when the input is bad")
+}
+
+// A call made after the caller's deadline had passed never gave the
+// dependency a chance to answer: it is not a timeout of the dependency.
+func TestMonitor_deadlinePassedBeforeTheCall(t *testing.T) {
+	boom := errors.New("boom")
+	expired := func() (context.Context, context.CancelFunc) {
+		return context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	}
+	tests := []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		fn   resilience.Func[int]
+		want monitor.Stats
+	}{
+		{
+			name: "fails with ctx.Err: rejected",
+			ctx:  expired,
+			fn:   func(ctx context.Context) (int, error) { return 0, ctx.Err() },
+			want: monitor.Stats{Total: 1, Rejected: 1},
+		},
+		{
+			name: "fails otherwise: rejected too",
+			ctx:  expired,
+			fn: func(context.Context) (int, error) {
+				time.Sleep(time.Second)
+				return 0, boom
+			},
+			want: monitor.Stats{Total: 1, Rejected: 1},
+		},
+		{
+			name: "succeeds anyway: a success",
+			ctx:  expired,
+			fn: func(context.Context) (int, error) {
+				time.Sleep(time.Second)
+				return 7, nil
+			},
+			want: monitor.Stats{Total: 1, Successes: 1, Mean: time.Second, Max: time.Second},
+		},
+		{
+			name: "already canceled: canceled",
+			ctx: func() (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				return ctx, cancel
+			},
+			fn:   func(ctx context.Context) (int, error) { return 0, ctx.Err() },
+			want: monitor.Stats{Total: 1, Canceled: 1},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var lb logBuffer
+				m := monitor.NewMetrics(monitor.Logger(lb.logger(slog.LevelDebug)))
+				ctx, cancel := tc.ctx()
+				defer cancel()
+				called := false
+				fn := func(ctx context.Context) (int, error) { called = true; return tc.fn(ctx) }
+				wantV, wantErr := tc.fn(ctx)
+				v, err := monitor.Monitor[int](m)(fn)(ctx)
+				assert.True(t, called, "Monitor still makes the call")
+				assert.Equal(t, wantV, v, "value passes through")
+				assert.Equal(t, wantErr, err, "error passes through")
+				s := m.Snapshot()
+				tc.want.P50, tc.want.P90, tc.want.P99 = s.P50, s.P90, s.P99
+				assert.Equal(t, tc.want, s)
+				assert.Zero(t, s.TimeoutRate)
+				assert.Empty(t, lb.lines(t), "not logged as a timeout")
+			})
+		})
+	}
+}
+
+// In a pipeline, a timeout policy refuses a call whose caller's deadline
+// has passed, and so does Monitor count it; a deadline that passes during
+// the call is still a timeout.
+func TestMonitor_deadlinePassedBeforeTheCall_withTimeoutPolicy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := quiet(t)
+		var calls int
+		call := resilience.Compose(
+			monitor.Monitor[int](m),
+			timeout.WithTimeout[int](time.Minute),
+		)(func(ctx context.Context) (int, error) {
+			calls++
+			<-ctx.Done()
+			return 0, ctx.Err()
+		})
+
+		late, cancel := context.WithTimeout(context.Background(), -time.Second)
+		defer cancel()
+		_, err := call(late)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, monitor.Stats{Total: 1, Rejected: 1}, m.Snapshot())
+
+		soon, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err = call(soon)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		s := m.Snapshot()
+		assert.Equal(t, int64(1), s.Timeouts, "the deadline passed during the call")
+		assert.Equal(t, int64(1), s.Rejected)
+		assert.Equal(t, 1.0, s.TimeoutRate)
+		assert.Equal(t, 1, calls, "the timeout policy did not call fn with the expired context")
+	})
 }

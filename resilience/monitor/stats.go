@@ -30,7 +30,7 @@ type Stats struct {
 	Failures int64
 	// Timeouts is the number of calls that timed out: a limit inside the
 	// call fired ([resilience.OutcomeTimeout]) or the caller's own deadline
-	// passed ([resilience.OutcomeDeadline]).
+	// passed during the call ([resilience.OutcomeDeadline]).
 	Timeouts int64
 	// Canceled is the number of calls the caller canceled
 	// ([resilience.OutcomeCanceled]). They are not failures of the
@@ -38,10 +38,11 @@ type Stats struct {
 	Canceled int64
 	// Rejected is the number of calls a policy refused without calling the
 	// dependency ([resilience.OutcomeRejected]), such as those an open
-	// circuit breaker failed at once. They say nothing about the
-	// dependency's health now: they are neither failures nor timeouts, and
-	// are left out of the durations, of TimeoutRate and of the
-	// [AlertRule] windows.
+	// circuit breaker failed at once, and, under [Monitor], of calls that
+	// failed on a deadline that had passed before they began. They say
+	// nothing about the dependency's health now: they are neither failures
+	// nor timeouts, and are left out of the durations, of TimeoutRate and
+	// of the [AlertRule] windows.
 	Rejected int64
 
 	// Abandoned is the value of the [Metrics.Abandoned] gauge when the
