@@ -63,6 +63,23 @@ func TestMetrics_meanDoesNotOverflow(t *testing.T) {
 	assert.Equal(t, huge, s.Max)
 }
 
+func TestMetrics_meanAcrossResetPastTwoTo64(t *testing.T) {
+	// The summed durations cross 2^64 after Reset: the new phase's sum,
+	// 2^63, is the high word's carry less the baseline's borrow.
+	m := quiet(t)
+	const huge = time.Duration(1) << 62
+	for range 3 {
+		m.Record(huge, success)
+	}
+	m.Reset()
+	m.Record(huge, success)
+	m.Record(huge, failure) // 5 × 2^62 in all: past 2^64
+	s := m.Snapshot()
+	assert.Equal(t, int64(2), s.Total)
+	assert.Equal(t, huge, s.Mean)
+	assert.Equal(t, huge, s.Max)
+}
+
 func TestMetrics_outcomes(t *testing.T) {
 	m := quiet(t)
 	m.Record(time.Millisecond, success)
