@@ -174,6 +174,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
+	end, _ := ctx.Deadline()
 	var wg sync.WaitGroup
 	wg.Go(func() { // the service's own story
 		if sleep(ctx, cfg.HangAfter) {
@@ -186,9 +187,12 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	var calls, ok, timedOut, rejected atomic.Int64
 	for range cfg.Clients {
 		wg.Go(func() {
-			for sleep(ctx, cfg.Interval) && ctx.Err() == nil {
-				// (The timeout policy does not even call the service on a
-				// context that is already done, so such calls are not made.)
+			for sleep(ctx, cfg.Interval) && ctx.Err() == nil && time.Now().Before(end) {
+				// (The timeout policy does not call the service on a
+				// context that is already done, so such calls are not
+				// made. ctx is done a moment after its deadline, when its
+				// timer has run: a call made in between could be counted
+				// and yet not reach the service.)
 				_, err := lookup(ctx)
 				calls.Add(1)
 				switch {
