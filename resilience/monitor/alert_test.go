@@ -336,7 +336,8 @@ func TestAlert_defaultCooldownIsWindow(t *testing.T) {
 		record(m, 10, success)
 		time.Sleep(tick)
 		m.Snapshot() // resolves: 10 of 20
-		for len(firings) < 2 {
+		for i := 0; len(firings) < 2; i++ {
+			require.Less(t, i, 2*windowTicks, "%d firings in %d ticks", len(firings), i+2)
 			record(m, 5, timedOut) // above again from the next tick on
 			time.Sleep(tick)
 			m.Snapshot()

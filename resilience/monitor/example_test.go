@@ -116,12 +116,23 @@ func ExampleAlert() {
 		time.Sleep(window) // the burst leaves the window
 	}
 
-	for !firing {
+	// A few tries are plenty however loaded the machine; should the rule
+	// never decide, say so rather than wait for ever.
+	const tries = 10
+	for i := 0; !firing; i++ {
+		if i == tries {
+			fmt.Println("no firing after", tries, "storms")
+			return
+		}
 		burst(15) // a storm of timeouts: the rule fires
 	}
 	m.Snapshot() // the window is empty now: too few calls to resolve
 	fmt.Println("still firing:", firing)
-	for firing {
+	for i := 0; firing; i++ {
+		if i == tries {
+			fmt.Println("not resolved after", tries, "calm bursts")
+			return
+		}
 		burst(1) // the dependency recovered: the rule resolves
 	}
 	// Output:
