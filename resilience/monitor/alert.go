@@ -50,7 +50,8 @@ type AlertRule struct {
 	// above 0 and below 1 (at 1 the rate could never be above it).
 	Threshold float64
 	// Cooldown is the shortest time from one firing to the next. The
-	// default (0) is Window; it must not be negative.
+	// default (0) is Window; it must not be negative. A rule with a
+	// Cooldown of math.MaxInt64 fires once at most.
 	Cooldown time.Duration
 	// OnAlert, if not nil, is called with each firing and resolution,
 	// after the event is logged. It is called from whichever goroutine's
@@ -126,11 +127,9 @@ type rule struct {
 	// ring holds the cumulative counts at the start of each of the last
 	// windowBuckets+1 ticks, indexed by tick modulo its length.
 	ring      [windowBuckets + 1]counts
-	tick      int64 // the tick last evaluated
-	started   bool  // ring and tick hold something
-	firing    bool
-	fired     bool          // lastFired holds something
-	lastFired time.Duration // clock reading of the last firing
+	tick      int64         // the tick last evaluated; math.MinInt64: none yet
+	firing    bool          // the rule fired and has not resolved since
+	quietTill time.Duration // clock reading before which the rule does not fire (Cooldown)
 }
 
 // counts are cumulative counts of calls (canceled and rejected ones left
@@ -138,10 +137,15 @@ type rule struct {
 type counts struct{ calls, timeouts int64 }
 
 func newRule(r AlertRule) *rule {
-	rl := &rule{AlertRule: r, width: int64(r.Window / windowBuckets)}
 	// Clock readings may be negative (inside a testing/synctest bubble), so
-	// "evaluate at the first chance" is the smallest value, not 0.
-	rl.nextAt.Store(math.MinInt64)
+	// "before any reading" is the smallest value, not 0.
+	rl := &rule{
+		AlertRule: r,
+		width:     int64(r.Window / windowBuckets),
+		tick:      math.MinInt64,
+		quietTill: math.MinInt64,
+	}
+	rl.nextAt.Store(math.MinInt64) // evaluate at the first chance
 	return rl
 }
 
@@ -193,21 +197,15 @@ func (m *Metrics) counts() counts {
 func (r *rule) step(tick int64, now time.Duration, cur counts, m *Metrics) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case !r.started:
-		// No history: the window starts now.
-		for i := range r.ring {
-			r.ring[i] = cur
-		}
-		r.started = true
-	case tick <= r.tick:
+	if tick <= r.tick {
 		return false // a later tick was evaluated first
-	default:
-		// No call was recorded in the ticks skipped since r.tick (its
-		// Record would have evaluated them), so each started with cur.
-		for t, n := tick, 0; t > r.tick && n < len(r.ring); t, n = t-1, n+1 {
-			r.ring[ringIndex(t)] = cur
-		}
+	}
+	// No call was recorded in the ticks skipped since r.tick (its Record
+	// would have evaluated them), so each started with cur. At the first
+	// evaluation (r.tick is math.MinInt64, far below any tick, as the width
+	// is at least 100µs) that fills the whole ring: the window starts now.
+	for t, n := tick, 0; t > r.tick && n < len(r.ring); t, n = t-1, n+1 {
+		r.ring[ringIndex(t)] = cur
 	}
 	r.tick = tick
 	old := r.ring[ringIndex(tick-windowBuckets)]
@@ -224,8 +222,8 @@ func (r *rule) step(tick int64, now time.Duration, cur counts, m *Metrics) bool 
 	ev.Rate = float64(ev.Timeouts) / float64(ev.Calls)
 	above := ev.Rate > r.Threshold
 	switch {
-	case above && !r.firing && (!r.fired || now-r.lastFired >= r.Cooldown):
-		r.firing, r.fired, r.lastFired = true, true, now
+	case above && !r.firing && now >= r.quietTill:
+		r.firing, r.quietTill = true, addSat(now, r.Cooldown)
 		ev.Firing = true
 	case !above && r.firing:
 		r.firing = false
@@ -244,6 +242,15 @@ func ringIndex(tick int64) int {
 		i += n
 	}
 	return int(i)
+}
+
+// addSat returns a + b (b >= 0), or math.MaxInt64 where that overflows: a
+// Cooldown too long to add means never again.
+func addSat(a, b time.Duration) time.Duration {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxInt64
 }
 
 // floorDiv is a / b rounded toward minus infinity (b > 0).
