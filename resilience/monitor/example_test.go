@@ -10,6 +10,7 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 func ExampleMonitor() {
@@ -58,6 +59,41 @@ func ExampleMetrics_Snapshot() {
 	// mean: 3ms
 	// max: 6ms
 	// total=4 ok=2 failed=1 timeouts=0 canceled=0 rejected=1 abandoned=0 mean=3ms p50=1.999ms p90=5.951ms p99=6ms max=6ms timeout_rate=0.0%
+}
+
+func ExampleMetrics_Abandoned() {
+	m := monitor.NewMetrics(monitor.Name("legacy"), monitor.Logger(slog.New(slog.DiscardHandler)))
+
+	// lookup ignores its context, so only abandon mode returns on time; the
+	// timeout policy counts the work it leaves running in m's gauge.
+	release := make(chan struct{})
+	lookup := func(context.Context) (string, error) {
+		<-release
+		return "found", nil
+	}
+	call := resilience.Compose(
+		monitor.Monitor[string](m),
+		timeout.WithTimeout[string](10*time.Millisecond, timeout.Abandon(), timeout.Track(m.Abandoned())),
+	)(lookup)
+
+	_, err := call(context.Background())
+	fmt.Println("timed out:", resilience.IsTimeout(err))
+	s := m.Snapshot()
+	fmt.Println("timeouts:", s.Timeouts, "abandoned:", s.Abandoned)
+
+	close(release) // the lookup returns at last, in its own goroutine
+	for i := 0; m.Snapshot().Abandoned > 0; i++ {
+		if i == 1000 {
+			fmt.Println("still abandoned after 10s")
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	fmt.Println("abandoned:", m.Snapshot().Abandoned)
+	// Output:
+	// timed out: true
+	// timeouts: 1 abandoned: 1
+	// abandoned: 0
 }
 
 func ExampleNew() {

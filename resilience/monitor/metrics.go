@@ -143,9 +143,12 @@ var errNilMetrics = &resilience.ConfigError{Pkg: "monitor", Field: "Monitor(m)",
 
 // Abandoned returns the gauge of abandoned calls that are still running:
 // calls that a timeout in abandon mode returned from while the work went on
-// in its goroutine. Pass it to the timeout policy, which adds 1 when it
-// abandons a call and subtracts 1 when that work ends; [Stats.Abandoned]
-// reports it. A nil m returns a nil *Gauge, which does nothing.
+// in its goroutine. Pass it to the timeout policy with
+// [github.com/steadyhq/steady/resilience/timeout.Track], as in
+// timeout.WithTimeout(d, timeout.Abandon(), timeout.Track(m.Abandoned())):
+// the policy adds 1 when it abandons a call and subtracts 1 when that work
+// ends; [Stats.Abandoned] reports it. A nil m returns a nil *Gauge, which
+// does nothing.
 func (m *Metrics) Abandoned() *Gauge {
 	if m == nil {
 		return nil

@@ -339,3 +339,34 @@ func TestMonitor_deadlinePassedBeforeTheCall_withTimeoutPolicy(t *testing.T) {
 		assert.Equal(t, 1, calls, "the timeout policy did not call fn with the expired context")
 	})
 }
+
+// With a timeout in abandon mode inside, Stats.Abandoned counts the calls
+// that timed out while their work goes on, and comes down as it ends.
+func TestMonitor_abandonedCallsInStats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := quiet(t)
+		release := make(chan struct{})
+		call := resilience.Compose(
+			monitor.Monitor[int](m),
+			timeout.WithTimeout[int](time.Second, timeout.Abandon(), timeout.Track(m.Abandoned())),
+		)(func(context.Context) (int, error) {
+			<-release // ignores its context
+			return 1, nil
+		})
+
+		for range 3 {
+			_, err := call(context.Background())
+			require.Error(t, err)
+		}
+		s := m.Snapshot()
+		assert.Equal(t, int64(3), s.Timeouts)
+		assert.Equal(t, int64(3), s.Abandoned, "all three still running")
+		assert.Equal(t, time.Second, s.Mean, "the callers waited the limit, not the work")
+
+		close(release)
+		synctest.Wait() // the abandoned work returns
+		s = m.Snapshot()
+		assert.Zero(t, s.Abandoned)
+		assert.Equal(t, int64(3), s.Total, "the work ending late is no new call")
+	})
+}
