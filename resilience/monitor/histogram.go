@@ -51,9 +51,14 @@ func bucketBounds(i int) (low, width time.Duration) {
 }
 
 // quantiles fills out[k] with the qs[k]-quantile of the durations counted in
-// b (len(out) == len(qs)), interpolating linearly inside the bucket where the rank falls, and
-// capping at max (the exact largest duration). qs must be ascending. With
-// no durations counted, out is left as it is.
+// b (len(out) == len(qs)), interpolating linearly inside the bucket where
+// the rank falls, and capping at max (the exact largest duration). qs must
+// be ascending and in [0, 1]. With no durations counted, out is left as it
+// is.
+//
+// Every out[k] is set: at the last non-empty bucket cum+c is at least
+// total, and float64 rounding is monotonic, so no rank qs[k]*total, at most
+// total, is past it.
 func quantiles(b *[numBuckets]int64, qs []float64, out []time.Duration, max time.Duration) {
 	var total int64
 	for _, c := range b {
@@ -86,8 +91,5 @@ func quantiles(b *[numBuckets]int64, qs []float64, out []time.Duration, max time
 			return
 		}
 		cum += c
-	}
-	for ; k < len(qs); k++ { // rounding left a rank past the end
-		out[k] = max
 	}
 }

@@ -71,3 +71,25 @@ func TestFloorDivAndRing(t *testing.T) {
 	assert.Equal(t, windowBuckets, ringIndex(-1))
 	assert.Equal(t, 1, ringIndex(windowBuckets+2))
 }
+
+// TestQuantiles_setsEveryQuantile checks that the last ranks, q = 1
+// included, land in the last non-empty bucket for awkward totals, past
+// 2^53 too, where float64 cannot hold every count.
+func TestQuantiles_setsEveryQuantile(t *testing.T) {
+	qs := []float64{0.5, 0.9, 0.99, 0.999999, 1}
+	for _, counts := range [][2]int64{{1, 2}, {3, 4}, {1, 1<<53 + 1}, {1<<53 + 1, 1}, {1<<62 - 1, 1<<62 - 3}} {
+		var b [numBuckets]int64
+		lo, hi := bucketOf(time.Millisecond), bucketOf(time.Second)
+		b[lo], b[hi] = counts[0], counts[1]
+		hiLow, _ := bucketBounds(hi)
+		out := make([]time.Duration, len(qs))
+		for i := range out {
+			out[i] = -1
+		}
+		quantiles(&b, qs, out, time.Second)
+		for i, v := range out {
+			assert.Positive(t, v, "q=%v, counts %v", qs[i], counts)
+		}
+		assert.GreaterOrEqual(t, out[len(out)-1], hiLow, "q=1 is in the last bucket, counts %v", counts)
+	}
+}

@@ -29,10 +29,6 @@ func (m *Metrics) logTimeout(ctx context.Context, now, d time.Duration, o resili
 	}
 	count := m.counts().timeouts
 	suppressed := max(count-m.logCount.Swap(count)-1, 0) // all but this one
-	l := m.log()
-	if !l.Enabled(ctx, slog.LevelWarn) {
-		return
-	}
 	attrs := [...]slog.Attr{
 		slog.String("name", m.name),
 		slog.String("outcome", o.String()),
@@ -45,7 +41,7 @@ func (m *Metrics) logTimeout(ctx context.Context, now, d time.Duration, o resili
 		attrs[n] = slog.Any("err", err)
 		n++
 	}
-	l.LogAttrs(ctx, slog.LevelWarn, "monitor: call timed out", attrs[:n]...)
+	m.log().LogAttrs(ctx, slog.LevelWarn, "monitor: call timed out", attrs[:n]...)
 }
 
 // logAlert logs an alert event: Warn when it fires, Info when it resolves.
