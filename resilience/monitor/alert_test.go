@@ -108,6 +108,19 @@ func TestAlert_evaluatedByRecordToo(t *testing.T) {
 	})
 }
 
+func TestAlert_evaluatedByRejectedRecordToo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev events
+		m := alerting(t, &ev, monitor.AlertRule{Threshold: 0.5})
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		record(m, 1, rejected) // an open breaker's: the only calls there are
+		require.Len(t, ev.get(), 1, "a rejected call evaluates the new tick too")
+		assert.True(t, ev.get()[0].Firing)
+		assert.Equal(t, int64(10), ev.get()[0].Calls)
+	})
+}
+
 func TestAlert_resolves(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ev events
