@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/monitor"
 )
 
@@ -39,20 +40,18 @@ const (
 	tick        = window / windowTicks
 )
 
-func record(m *monitor.Metrics, n int, o interface{ String() string }) {
+// record records n calls ending in o: timeouts (timeout and deadline)
+// took a second, rejected calls no time, the others a millisecond.
+func record(m *monitor.Metrics, n int, o resilience.Outcome) {
+	d := time.Millisecond
+	switch o {
+	case timedOut, deadline:
+		d = time.Second
+	case rejected:
+		d = 0
+	}
 	for range n {
-		switch o {
-		case timedOut:
-			m.Record(time.Second, timedOut)
-		case success:
-			m.Record(time.Millisecond, success)
-		case canceled:
-			m.Record(time.Millisecond, canceled)
-		case rejected:
-			m.Record(0, rejected)
-		default:
-			m.Record(time.Millisecond, failure)
-		}
+		m.Record(d, o)
 	}
 }
 

@@ -9,8 +9,6 @@ import (
 
 var discard = slog.New(slog.DiscardHandler)
 
-func pow(x, y float64) float64 { return math.Pow(x, y) }
-
 func sortedCopy(ds []time.Duration) []time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)

@@ -1,6 +1,7 @@
 package monitor_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -183,7 +184,7 @@ func TestMetrics_percentilesWithinStatedError(t *testing.T) {
 			ds := make([]time.Duration, 20000)
 			for i := range ds {
 				// 1µs * 3.6e9^u for u uniform in [0,1)
-				ds[i] = time.Duration(1e3 * pow(3.6e9, r.Float64()))
+				ds[i] = time.Duration(1e3 * math.Pow(3.6e9, r.Float64()))
 			}
 			return ds
 		}()},

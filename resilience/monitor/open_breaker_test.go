@@ -22,7 +22,7 @@ import (
 // timeout rate and resolved the alert while the dependency was still down;
 // left out of the window, they left too few calls (the breaker's probes) to
 // decide, which resolved it too.
-func TestMonitor_review_rejectedDoNotResolveAlert(t *testing.T) {
+func TestMonitor_openBreakerDoesNotResolveAlert(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		var ev events
