@@ -7,15 +7,25 @@ import (
 )
 
 // ErrNilContext is returned when a call is made with a nil context.Context.
-var ErrNilContext = errors.New("resilience: nil context.Context")
+// Like every error of misuse, it is a rejection ([IsRejected]): no policy
+// counts it against the dependency.
+var ErrNilContext error = misuseError("resilience: nil context.Context")
 
-// ErrNilFunc is returned when a nil Func is called through [Do] or given to a
-// policy.
-var ErrNilFunc = errors.New("resilience: nil Func")
+// ErrNilFunc is returned by [Do] for a nil fn, and is the panic value of a
+// policy applied to a nil Func.
+var ErrNilFunc error = misuseError("resilience: nil Func")
 
-// ErrNilPolicy is wrapped by the error returned from pipelines that contain
-// a nil Policy (or a Policy that returned a nil Func).
-var ErrNilPolicy = errors.New("resilience: nil Policy")
+// ErrNilPolicy is wrapped by the panic value of [Compose] when a policy is
+// nil or returns a nil Func.
+var ErrNilPolicy error = misuseError("resilience: nil Policy")
+
+// misuseError is an error in the caller's code, not the dependency's: a
+// rejection that is never retried.
+type misuseError string
+
+func (e misuseError) Error() string   { return string(e) }
+func (e misuseError) Rejected() bool  { return true }
+func (e misuseError) Retryable() bool { return false }
 
 // ErrInvalidConfig is wrapped by every [*ConfigError], so callers can test
 // for bad configuration of any policy with [errors.Is].
@@ -40,8 +50,9 @@ func (e *nilPolicyError) Unwrap() error { return ErrNilPolicy }
 //
 //	retry: Config.Multiplier is 0.5, want >= 1
 //
-// It is returned by constructors (and, for combinators without an error
-// result, by every call of the Funcs they build). Test for it with
+// Constructors and Validate methods return it; combinators that cannot
+// return an error panic with it when the pipeline is built (see "Bad
+// configuration" in the package documentation). Test for it with
 // [errors.As], or for any configuration error with
 // errors.Is(err, [ErrInvalidConfig]).
 type ConfigError struct {
@@ -61,3 +72,10 @@ func (e *ConfigError) Error() string {
 
 // Unwrap returns [ErrInvalidConfig].
 func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// Rejected returns true: a configuration error is the caller's mistake, and
+// no policy counts it against the dependency, which was never called.
+func (e *ConfigError) Rejected() bool { return true }
+
+// Retryable returns false: the same configuration fails the same way.
+func (e *ConfigError) Retryable() bool { return false }

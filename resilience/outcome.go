@@ -2,7 +2,6 @@ package resilience
 
 import (
 	"context"
-	"errors"
 	"os"
 	"strconv"
 )
@@ -78,60 +77,34 @@ func Classify(ctx context.Context, err error) Outcome {
 	return OutcomeFailure
 }
 
-// IsRejected reports whether err, or any error it wraps, has a
-// Rejected() bool method that returns true: the mark of a call that a
-// policy refused without calling the dependency (breaker's *OpenError, or a
-// *timeout.Error for a deadline that had already passed). It does not
-// allocate.
+// IsRejected reports whether err, or any error it wraps, is a
+// [RejectedError] whose Rejected method returns true: a call that a policy
+// refused without calling the dependency. It does not allocate.
 func IsRejected(err error) bool {
-	return hasMethod(err, isRejected)
+	return Walk(err, isRejected)
 }
 
 func isRejected(err error) bool {
-	r, ok := err.(interface{ Rejected() bool })
+	r, ok := err.(RejectedError)
 	return ok && r.Rejected()
 }
 
-func isTimeoutErr(err error) bool {
-	t, ok := err.(interface{ Timeout() bool })
-	return ok && t.Timeout()
+// IsTimeout reports whether err, or any error it wraps, is a timeout:
+// [context.DeadlineExceeded], [os.ErrDeadlineExceeded], or a [TimeoutError]
+// whose Timeout method returns true (as [net.Error] values and steady's
+// *timeout.Error are). It does not allocate.
+func IsTimeout(err error) bool {
+	return Walk(err, isTimeout)
 }
 
-// IsTimeout reports whether err, or any error it wraps, is a timeout:
-// [context.DeadlineExceeded], [os.ErrDeadlineExceeded], or an error with a
-// Timeout() bool method that returns true (as [net.Error] values and
-// steady's *timeout.Error have). It does not allocate.
-func IsTimeout(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+func isTimeout(err error) bool {
+	if err == context.DeadlineExceeded || err == os.ErrDeadlineExceeded {
 		return true
 	}
-	return hasMethod(err, isTimeoutErr)
-}
-
-// hasMethod walks the tree of wrapped errors by hand, reporting whether
-// test holds for one of them: errors.As with an interface target would make
-// the target escape and allocate.
-func hasMethod(err error, test func(error) bool) bool {
-	for err != nil {
-		if test(err) {
-			return true
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if hasMethod(e, test) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
+	if t, ok := err.(TimeoutError); ok && t.Timeout() {
+		return true
 	}
-	return false
+	// An error with an Is method may match a deadline without wrapping it.
+	x, ok := err.(interface{ Is(error) bool })
+	return ok && x.Is(context.DeadlineExceeded)
 }

@@ -16,21 +16,17 @@ type Func[T any] func(ctx context.Context) (T, error)
 type Policy[T any] func(next Func[T]) Func[T]
 
 // Do runs fn under the policies, policies[0] outermost, and returns what the
-// outermost policy returns.
+// outermost policy returns. It builds the chain on every call; a pipeline
+// that runs often is better built once with [Compose].
 //
-// Do builds the chain on every call. A pipeline that runs often is better
-// built once with [Compose] and reused.
-//
-// Do returns [ErrNilContext] if ctx is nil and [ErrNilFunc] if fn is nil,
-// without calling anything. A nil policy is reported the same way as by
-// [Compose].
+// Do returns [ErrNilContext] for a nil ctx and [ErrNilFunc] for a nil fn,
+// without calling anything. A nil policy panics, as in [Compose].
 func Do[T any](ctx context.Context, fn Func[T], policies ...Policy[T]) (T, error) {
-	if ctx == nil {
+	if ctx == nil || fn == nil {
 		var zero T
-		return zero, ErrNilContext
-	}
-	if fn == nil {
-		var zero T
+		if ctx == nil {
+			return zero, ErrNilContext
+		}
 		return zero, ErrNilFunc
 	}
 	if len(policies) == 0 {
@@ -48,14 +44,14 @@ func Do[T any](ctx context.Context, fn Func[T], policies ...Policy[T]) (T, error
 // steady's are). Compose with no policies returns a Policy that returns next
 // unchanged.
 //
-// A nil policy does not panic: the Funcs built from the result fail every
-// call with an error that names its index and wraps [ErrNilPolicy]. Applying
-// the result to a nil Func likewise yields a Func that returns [ErrNilFunc].
+// A nil policy is a mistake in the program, found when it is built: Compose
+// panics with an error that names its index and wraps [ErrNilPolicy]. So
+// does the Policy it returns when applied to a nil Func ([ErrNilFunc]) or
+// when one of the policies returns a nil Func.
 func Compose[T any](policies ...Policy[T]) Policy[T] {
 	for i, p := range policies {
 		if p == nil {
-			err := &nilPolicyError{index: i}
-			return func(Func[T]) Func[T] { return Fail[T](err) }
+			panic(&nilPolicyError{index: i})
 		}
 	}
 	// Copy so that a caller who later reuses the slice cannot change a
@@ -63,12 +59,12 @@ func Compose[T any](policies ...Policy[T]) Policy[T] {
 	ps := append([]Policy[T](nil), policies...)
 	return func(next Func[T]) Func[T] {
 		if next == nil {
-			return Fail[T](ErrNilFunc)
+			panic(ErrNilFunc)
 		}
 		for i := len(ps) - 1; i >= 0; i-- {
 			next = ps[i](next)
 			if next == nil {
-				return Fail[T](&nilPolicyError{index: i, returnedNil: true})
+				panic(&nilPolicyError{index: i, returnedNil: true})
 			}
 		}
 		return next
@@ -76,10 +72,6 @@ func Compose[T any](policies ...Policy[T]) Policy[T] {
 }
 
 // Fail returns a Func that calls nothing and returns err on every call.
-//
-// Policies use it to report bad configuration: a combinator that cannot
-// return an error itself yields a Policy whose Funcs fail at once, on their
-// first call, with the error that names the bad field.
 func Fail[T any](err error) Func[T] {
 	return func(context.Context) (T, error) {
 		var zero T

@@ -64,9 +64,9 @@ func TestDo_badInput(t *testing.T) {
 	_, err = resilience.Do[int](t.Context(), nil)
 	assert.ErrorIs(t, err, resilience.ErrNilFunc)
 
-	_, err = resilience.Do(t.Context(), fn, nil)
-	assert.ErrorIs(t, err, resilience.ErrNilPolicy)
-	assert.EqualError(t, err, "resilience: policies[0] is nil")
+	assert.PanicsWithError(t, "resilience: policies[0] is nil", func() {
+		_, _ = resilience.Do(t.Context(), fn, nil)
+	})
 	assert.False(t, called, "fn must not run when the input is bad")
 }
 
@@ -86,21 +86,41 @@ func TestCompose_empty(t *testing.T) {
 	assert.Equal(t, 3, v)
 }
 
-func TestCompose_nilPolicyAndNilFunc(t *testing.T) {
+// panicValue returns what f panicked with, or nil.
+func panicValue(f func()) (v any) {
+	defer func() { v = recover() }()
+	f()
+	return nil
+}
+
+func TestCompose_nilPolicyPanicsWhenBuilt(t *testing.T) {
 	var trace []string
-	p := resilience.Compose(tag(&trace, "a"), nil)
-	_, err := p(func(context.Context) (int, error) { return 0, nil })(t.Context())
+	fn := func(context.Context) (int, error) { return 0, nil }
+
+	err, _ := panicValue(func() { resilience.Compose(tag(&trace, "a"), nil) }).(error)
 	assert.ErrorIs(t, err, resilience.ErrNilPolicy)
 	assert.EqualError(t, err, "resilience: policies[1] is nil")
-	assert.Empty(t, trace)
 
-	_, err = resilience.Compose(tag(&trace, "a"))(nil)(t.Context())
+	err, _ = panicValue(func() { resilience.Compose(tag(&trace, "a"))(nil) }).(error)
 	assert.ErrorIs(t, err, resilience.ErrNilFunc)
 
 	returnsNil := func(resilience.Func[int]) resilience.Func[int] { return nil }
-	_, err = resilience.Compose(tag(&trace, "a"), returnsNil)(func(context.Context) (int, error) { return 0, nil })(t.Context())
+	err, _ = panicValue(func() { resilience.Compose(tag(&trace, "a"), returnsNil)(fn) }).(error)
 	assert.ErrorIs(t, err, resilience.ErrNilPolicy)
 	assert.EqualError(t, err, "resilience: policies[1] returned a nil Func")
+	assert.Empty(t, trace, "nothing was called")
+}
+
+func TestMisuseErrors_areRejectionsNeverRetried(t *testing.T) {
+	for _, err := range []error{
+		resilience.ErrNilContext, resilience.ErrNilFunc, resilience.ErrNilPolicy,
+		&resilience.ConfigError{Pkg: "retry", Field: "Config.BaseDelay", Value: -1, Want: ">= 0"},
+	} {
+		assert.Equal(t, resilience.OutcomeRejected, resilience.Classify(t.Context(), err), "%v", err)
+		r, ok := err.(resilience.RetryableError)
+		require.True(t, ok, "%v", err)
+		assert.False(t, r.Retryable(), "%v", err)
+	}
 }
 
 func TestCompose_callerSliceReuseDoesNotChangePipeline(t *testing.T) {

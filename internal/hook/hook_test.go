@@ -1,0 +1,37 @@
+package hook_test
+
+import (
+	"bytes"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/steadyhq/steady/internal/hook"
+)
+
+func TestCall_recoversAndReports(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&buf, nil))
+	ok := hook.Call(l, "breaker: OnStateChange", func() { panic("boom") })
+	assert.False(t, ok)
+	assert.Contains(t, buf.String(), "level=ERROR")
+	assert.Contains(t, buf.String(), "hook=\"breaker: OnStateChange\"")
+	assert.Contains(t, buf.String(), "panic=boom")
+	assert.Contains(t, buf.String(), "hook_test.go", "the stack shows where the hook panicked")
+}
+
+func TestCall_runsHook(t *testing.T) {
+	ran := false
+	assert.True(t, hook.Call(nil, "x", func() { ran = true }))
+	assert.True(t, ran)
+}
+
+func TestCall_nilLoggerReportsToDefault(t *testing.T) {
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(old)
+	hook.Call(nil, "monitor: OnAlert", func() { panic(42) })
+	assert.Contains(t, buf.String(), "panic=42")
+}
