@@ -11,14 +11,12 @@ import (
 // abandoned counts, process-wide, the abandoned calls still running.
 var abandoned atomic.Int64
 
-// Abandoned returns the number of calls, across all policies with
-// [Abandon] in the process, that returned to their callers while their fn
-// kept running and that have not returned yet. A value that keeps growing is
-// a leak: work that ignores its context faster than it finishes.
-//
-// It is safe for concurrent use. A call may be counted for an instant
-// while its caller and its fn finish at the same moment; the count never
-// goes below the number of calls really abandoned.
+// Abandoned returns the number of calls, across all policies in abandon
+// mode in the process, that returned to their callers while their fn kept
+// running, and whose fn has not returned yet. A value that keeps growing is
+// a leak. A call may be counted for an instant while its caller and its fn
+// finish at the same moment; the count is never below the calls really
+// abandoned.
 func Abandoned() int64 { return abandoned.Load() }
 
 // The states of a call in abandon mode. The goroutine running fn and the
@@ -94,7 +92,7 @@ func abandoning[T any](l *limit, next resilience.Func[T], g Gauge) resilience.Fu
 			runtime.Goexit()
 		}
 		if c.err != nil && l.fired(tctx) {
-			return c.v, l.cause.wrap(c.err)
+			return c.v, l.wrap(c.err, false)
 		}
 		return c.v, c.err
 	}

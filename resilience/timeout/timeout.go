@@ -9,66 +9,30 @@ import (
 
 // WithTimeout returns a Policy that gives each call d from its start: fn
 // receives a context that expires d later, or earlier if the caller's
-// context does (parent deadlines still win).
+// context does. When fn fails after d has passed, the call returns an
+// [*Error] wrapping fn's error; any other result passes through unchanged.
+// fn is not called on a context that is already done.
 //
-// By default the policy is cooperative: fn runs in the caller's goroutine,
-// no goroutine is started, and the call returns when fn returns. If fn
-// returns an error after the policy's limit fired, the call returns an
-// [*Error] that wraps it (errors.Is(err, [context.DeadlineExceeded]) holds,
-// and [errors.As] with a *Error target reads the limit). If fn succeeds,
-// its result is returned, even when it finished after the limit. Any other
-// error, including the caller's cancellation ([context.Canceled]) and the
-// caller's own shorter deadline, is returned unchanged: only the policy's
-// own limit makes an *Error. With [Abandon], the call returns when the
-// limit fires even if fn does not.
-//
-// fn is not called on a context that is already done. If d is so short
-// that the limit passes before fn could be called, the call returns at once
-// an *Error whose Rejected method is true (see [Error.Rejected]); if the
-// caller's context is already done (canceled, or its deadline passed), the
-// call returns its ctx.Err(), unchanged. An *Error of WithTimeout is
-// retryable ([Error.Retryable]): the next attempt gets a fresh d.
-//
-// The Policy and the Funcs it builds are safe for concurrent use; build
-// them once and reuse them.
-//
-// Bad input is reported, not panicked on: if d <= 0 or an Option is invalid
-// (see [Track]), every call returns a [*resilience.ConfigError] without
-// calling fn; a nil next Func yields a Func that returns
-// [resilience.ErrNilFunc], and a nil context gives
-// [resilience.ErrNilContext].
+// By default fn runs in the caller's goroutine and the call returns when fn
+// does; [Abandon] returns at the limit. A d <= 0, or an invalid Option,
+// panics with a [*resilience.ConfigError] when the policy is made.
 func WithTimeout[T any](d time.Duration, opts ...Option) resilience.Policy[T] {
-	o, err := newOptions(opts)
 	if d <= 0 {
-		err = &resilience.ConfigError{Pkg: "timeout", Field: "WithTimeout(d)", Value: d, Want: "> 0"}
+		panic(&resilience.ConfigError{Pkg: "timeout", Field: "WithTimeout(d)", Value: d, Want: "> 0"})
 	}
-	return policy[T](&limit{d: d, cause: &Error{Duration: d, Err: context.DeadlineExceeded}}, o, err)
+	return policy[T](newLimit(d, time.Time{}), newOptions(opts))
 }
 
 // WithDeadline returns a Policy that gives every call the same absolute
-// deadline: fn receives a context that expires at deadline, or earlier if
-// the caller's context does (parent deadlines still win). A call made when
-// deadline has already passed returns an [*Error] at once, without calling
-// fn, and that *Error's Rejected method is true (see [Error.Rejected]): the
-// dependency was not asked, so a breaker outside does not count it. A call
-// whose own context is already done (canceled, or its deadline passed,
-// even if earlier than deadline) returns its ctx.Err(), unchanged, without
-// calling fn either.
-//
-// Otherwise it behaves as [WithTimeout] does, in both modes, with the
-// *Error's Deadline field set instead of Duration. An *Error of
-// WithDeadline is not retryable ([Error.Retryable] is false): a deadline
-// that has passed cannot be met by trying again. The Policy and the Funcs
-// it builds are safe for concurrent use.
-//
-// A zero deadline, or an invalid Option, makes every call return a
-// [*resilience.ConfigError] without calling fn.
+// deadline, as [WithTimeout] gives each call a duration. A call made after
+// deadline fails at once with an [*Error], without calling fn; that error is
+// a rejection and is not retryable. A zero deadline, or an invalid Option,
+// panics with a [*resilience.ConfigError] when the policy is made.
 func WithDeadline[T any](deadline time.Time, opts ...Option) resilience.Policy[T] {
-	o, err := newOptions(opts)
 	if deadline.IsZero() {
-		err = &resilience.ConfigError{Pkg: "timeout", Field: "WithDeadline(deadline)", Value: deadline, Want: "a non-zero time.Time"}
+		panic(&resilience.ConfigError{Pkg: "timeout", Field: "WithDeadline(deadline)", Value: "the zero time", Want: "a time"})
 	}
-	return policy[T](&limit{deadline: deadline, cause: &Error{Deadline: deadline, Err: context.DeadlineExceeded}}, o, err)
+	return policy[T](newLimit(0, deadline), newOptions(opts))
 }
 
 // limit is one policy's limit and the cause its contexts are canceled with.
@@ -76,10 +40,26 @@ type limit struct {
 	d        time.Duration // > 0 for WithTimeout
 	deadline time.Time     // for WithDeadline (d == 0)
 
-	// cause is allocated once per policy, not per call: it is only
-	// compared by identity, to tell our limit from every other reason a
-	// context can end, and it is what context.Cause reports inside fn.
-	cause *Error
+	// cause is made once per limit and compared by identity, to tell this
+	// limit from every other reason a context can end. It is what
+	// context.Cause reports inside fn, and it may come back inside fn's
+	// error, so it is immutable and reads like context.DeadlineExceeded.
+	cause *expiry
+}
+
+// expiry is the context cause of a limit. It is not an *Error: a shared
+// *Error in a returned chain could be changed by one caller under another,
+// and its message would repeat the limit.
+type expiry struct{ l *limit }
+
+func (*expiry) Error() string        { return context.DeadlineExceeded.Error() }
+func (*expiry) Is(target error) bool { return target == context.DeadlineExceeded }
+func (*expiry) Timeout() bool        { return true }
+
+func newLimit(d time.Duration, deadline time.Time) *limit {
+	l := &limit{d: d, deadline: deadline}
+	l.cause = &expiry{l}
+	return l
 }
 
 // derive returns the context for one call. When the limit has already
@@ -91,17 +71,28 @@ func (l *limit) derive(ctx context.Context) (context.Context, context.CancelFunc
 	return context.WithDeadlineCause(ctx, l.deadline, l.cause)
 }
 
-// ended returns the error for a call whose context tctx, made by derive
-// from the caller's ctx, is done while fn has not returned to the caller:
-// an *Error wrapping context.DeadlineExceeded when this limit fired (marked
-// rejected when fn was not called at all), and otherwise the caller's own
-// error, unchanged (its cancellation, or its deadline). It must be called
-// before the call's cancel func, as fired must.
+// fired reports whether tctx, made by derive, ended because of this limit
+// rather than the caller's cancellation or deadline. Call it before the
+// call's cancel func, which would otherwise be the cause.
+func (l *limit) fired(tctx context.Context) bool {
+	return context.Cause(tctx) == error(l.cause)
+}
+
+// wrap returns the *Error for a call whose limit fired and that returned
+// err (nil: it did not return).
+func (l *limit) wrap(err error, rejected bool) *Error {
+	if err == nil || err == error(l.cause) {
+		err = context.DeadlineExceeded
+	}
+	return &Error{Duration: l.d, Deadline: l.deadline, Err: err, rejected: rejected}
+}
+
+// ended returns the error for a call whose context tctx is done while fn
+// has not returned to the caller: an *Error when this limit fired, else the
+// caller's own error, unchanged.
 func (l *limit) ended(ctx, tctx context.Context, rejected bool) error {
 	if l.fired(tctx) {
-		e := l.cause.wrap(context.DeadlineExceeded)
-		e.rejected = rejected
-		return e
+		return l.wrap(nil, rejected)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -109,33 +100,21 @@ func (l *limit) ended(ctx, tctx context.Context, rejected bool) error {
 	return tctx.Err()
 }
 
-// fired reports whether tctx, made by derive, ended because of this limit
-// (and not the caller's cancellation or the caller's own deadline). It must
-// be called before the call's cancel func, which would otherwise be the
-// cause for a context that had not ended yet.
-func (l *limit) fired(tctx context.Context) bool {
-	return context.Cause(tctx) == error(l.cause)
-}
-
-// policy builds the Policy of either constructor, reporting err (bad
-// configuration) from every call.
-func policy[T any](l *limit, o options, err error) resilience.Policy[T] {
+func policy[T any](l *limit, o options) resilience.Policy[T] {
 	return func(next resilience.Func[T]) resilience.Func[T] {
-		switch {
-		case err != nil:
-			return resilience.Fail[T](err)
-		case next == nil:
-			return resilience.Fail[T](resilience.ErrNilFunc)
-		case o.abandon:
+		if next == nil {
+			panic(resilience.ErrNilFunc)
+		}
+		if o.abandon {
 			return abandoning(l, next, o.gauge)
 		}
 		return cooperative(l, next)
 	}
 }
 
-// cooperative runs next in the caller's goroutine under the limit. This is
-// the hot path: besides what context.WithTimeout costs, it adds one atomic
-// load (tctx.Err) on success and nothing on the heap.
+// cooperative runs next in the caller's goroutine under the limit. Besides
+// what context.WithTimeout costs, it adds one atomic load on success and
+// nothing on the heap.
 func cooperative[T any](l *limit, next resilience.Func[T]) resilience.Func[T] {
 	return func(ctx context.Context) (T, error) {
 		if ctx == nil {
@@ -143,18 +122,15 @@ func cooperative[T any](l *limit, next resilience.Func[T]) resilience.Func[T] {
 			return zero, resilience.ErrNilContext
 		}
 		tctx, cancel := l.derive(ctx)
-		// Deferred rather than called after next so that a panicking next
-		// does not leave the timer armed until the limit.
+		// Deferred so that a panicking next does not leave the timer armed.
 		defer cancel()
 		if tctx.Err() != nil {
-			// Our limit or the caller's: either way fn would start on a
-			// dead context, so it is not called.
 			var zero T
 			return zero, l.ended(ctx, tctx, true)
 		}
 		v, err := next(tctx)
 		if err != nil && l.fired(tctx) {
-			err = l.cause.wrap(err)
+			return v, l.wrap(err, false)
 		}
 		return v, err
 	}
