@@ -1,6 +1,10 @@
 package retry
 
-import "time"
+import (
+	"time"
+
+	"github.com/steadyhq/steady/resilience"
+)
 
 // Permanent marks err as not retryable: [Retry] stops at the first attempt
 // that fails with it, whatever ShouldRetry or a Retryable method would say,
@@ -119,55 +123,40 @@ type facts struct {
 	retryAfter time.Duration // from a RetryAfter() time.Duration method, if > 0
 }
 
-// walk visits err and the errors it wraps, by hand rather than with
-// errors.As: an interface target for errors.As escapes to the heap, and
-// the failure path of Retry must not allocate. It reports whether it has
-// learned everything it can, so that a walk of a joined error can stop.
-func (f *facts) walk(err error) bool {
-	for err != nil {
-		if f.mark == undecided {
-			switch e := err.(type) {
-			case *permanentError:
-				f.mark = mustStop
-			case RetryableError:
-				f.mark = verdictOf(e.Retryable)
-			case *RetryableError:
-				if e == nil {
-					return false
-				}
-				f.mark = verdictOf(e.Retryable)
+// walk learns f from err's tree, outermost answers first.
+func (f *facts) walk(err error) {
+	resilience.Walk(err, f.visit)
+}
+
+// visit learns what one error of the tree says, and reports whether f is
+// complete, which ends the walk.
+func (f *facts) visit(err error) bool {
+	if f.mark == undecided {
+		switch e := err.(type) {
+		case *permanentError:
+			f.mark = mustStop
+		case RetryableError:
+			f.mark = verdictOf(e.Retryable)
+		case *RetryableError:
+			if e == nil {
+				return true // nothing to learn, and nothing to unwrap
 			}
-		}
-		if f.method == undecided {
-			if r, ok := err.(interface{ Retryable() bool }); ok {
-				f.method = verdictOf(r.Retryable())
-			}
-		}
-		if f.retryAfter == 0 {
-			if r, ok := err.(interface{ RetryAfter() time.Duration }); ok {
-				if d := r.RetryAfter(); d > 0 {
-					f.retryAfter = d
-				}
-			}
-		}
-		if f.mark != undecided && f.method != undecided && f.retryAfter != 0 {
-			return true
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if f.walk(e) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
+			f.mark = verdictOf(e.Retryable)
 		}
 	}
-	return false
+	if f.method == undecided {
+		if r, ok := err.(resilience.RetryableError); ok {
+			f.method = verdictOf(r.Retryable())
+		}
+	}
+	if f.retryAfter == 0 {
+		if r, ok := err.(resilience.RetryAfterError); ok {
+			if d := r.RetryAfter(); d > 0 {
+				f.retryAfter = d
+			}
+		}
+	}
+	return f.mark != undecided && f.method != undecided && f.retryAfter != 0
 }
 
 // defaultRetryable applies the default rule: a mark decides, else a

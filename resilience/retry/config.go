@@ -83,7 +83,8 @@ type Config struct {
 	// its error, and the delay about to be waited. It is not called when
 	// Retry gives up instead of waiting. It must be safe for concurrent
 	// use if the Func is called concurrently, and should return quickly:
-	// the wait starts when it returns.
+	// the wait starts when it returns. A panic in it is recovered (see
+	// "OnRetry" in the package documentation).
 	OnRetry func(attempt int, err error, delay time.Duration)
 }
 
@@ -105,13 +106,8 @@ func DefaultConfig() Config {
 
 // Validate reports the first field of c, in declaration order, that is out
 // of range, as a [*resilience.ConfigError] naming the field and its value,
-// e.g.
-//
-//	retry: Config.Multiplier is 0.5, want >= 1
-//
-// It returns nil if [Retry] accepts c. Test for the error with [errors.As]
-// and *resilience.ConfigError, or with [errors.Is] and
-// [resilience.ErrInvalidConfig].
+// e.g. "retry: Config.Multiplier is 0.5, want >= 1". It returns nil if
+// [Retry] accepts c. Use it on configuration read at run time.
 func (c Config) Validate() error {
 	_, err := c.settings()
 	return err

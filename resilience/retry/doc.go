@@ -22,17 +22,14 @@
 //  2. The error carries a mark: [Permanent] stops; a [RetryableError] stops
 //     or retries as its Retryable field says. The outermost mark wins.
 //  3. Config.ShouldRetry, if set, decides.
-//  4. Otherwise the first error in the chain with a Retryable() bool method
-//     decides (steady's breaker says false when the circuit is open, httpx
-//     says true for 408, 429 and 5xx, timeout says false for a
-//     WithDeadline limit, which no later attempt can meet), and any other
-//     error is retried. An attempt's own timeout (timeout.WithTimeout),
-//     fired while the caller's context is live, is retried: the next
-//     attempt may be faster.
+//  4. Otherwise the first [resilience.RetryableError] in the chain decides
+//     (an open breaker says no, httpx says yes for 408, 429 and 5xx, a
+//     WithDeadline limit says no), and any other error is retried,
+//     including an attempt's own timeout: the next attempt may be faster.
 //
 // [IsRetryable] gives the answer of steps 2 and 4 for use in a ShouldRetry.
-// Error chains are walked by hand (Unwrap() error and Unwrap() []error), so
-// classifying does not allocate.
+// Chains are walked with [resilience.Walk], so classifying does not
+// allocate.
 //
 // # How long Retry waits
 //
@@ -40,9 +37,9 @@
 // github.com/cenkalti/backoff/v4: BaseDelay, then times Multiplier after each
 // retry, capped at MaxDelay; with Jitter, each is drawn from [d/2, 3d/2]
 // and capped at MaxDelay again. When an error in the chain has a method
-// RetryAfter() time.Duration that returns more than 0, as httpx's
-// StatusError does for a Retry-After header, that delay, capped at
-// MaxRetryAfter, replaces the computed one for that wait.
+// RetryAfter() time.Duration ([resilience.RetryAfterError]) that returns
+// more than 0, as httpx's StatusError does for a Retry-After header, that
+// delay, capped at MaxRetryAfter, replaces the computed one for that wait.
 //
 // Retry never sleeps past the context's deadline: if the next delay would
 // reach it, Retry stops at once and returns a [*Error] that says so,
@@ -62,11 +59,26 @@
 //
 // # Errors
 //
-// When Retry gives up, it returns a [*Error] with the number of attempts; it
-// wraps the last attempt's error, so errors.Is and errors.As see through it.
-// errors.Is(err, [ErrExhausted]) tells that every attempt failed. A bad
-// [Config] is reported as a [*resilience.ConfigError] by [Config.Validate],
-// and by every call of a Func that Retry built from it.
+// A call ends in one of three shapes:
+//
+//   - Retry gave up on an error it would have retried: a [*Error] with the
+//     number of attempts, wrapping the last attempt's error.
+//     errors.Is(err, [ErrExhausted]) tells that the attempts ran out;
+//     NextDelay > 0 that the next wait would have passed the deadline.
+//   - An attempt failed with an error that is not retryable: that error, as
+//     it is (a [Permanent] mark removed), whichever attempt it was.
+//   - The caller's context ended: an error that matches ctx.Err() and wraps
+//     the last attempt's error.
+//
+// So errors.As(err, new(*retry.Error)) holds exactly when retrying did not
+// help. A bad [Config] is reported by [Config.Validate], and [Retry] panics
+// with that error, so the mistake shows when the pipeline is built.
+//
+// # OnRetry
+//
+// OnRetry runs in the caller's goroutine before each wait. A panic in it is
+// recovered and logged at Error to [slog.Default]; the call goes on as if
+// OnRetry had returned.
 //
 // # Cost and concurrency
 //

@@ -10,31 +10,25 @@ import (
 // one of Config.MaxAttempts attempts failed: errors.Is(err, ErrExhausted).
 var ErrExhausted = errors.New("retry: attempts exhausted")
 
-// Error is returned by [Retry] when it gives up on a call for one of three
-// reasons, each with its own message:
+// Error is returned by [Retry] when it gives up on an error it would have
+// retried: every one of Config.MaxAttempts attempts failed
+// (errors.Is(err, [ErrExhausted])), or the next delay would pass the
+// context's deadline (NextDelay > 0). Its message is one of
 //
 //	retry: gave up after 4 attempts: <last error>
-//	retry: attempt 1 failed, not retryable: <last error>
 //	retry: gave up after 2 attempts, next delay 3s would pass the deadline: <last error>
 //
-// The first matches [ErrExhausted] with [errors.Is]; the last has a
-// NextDelay above zero. Error unwraps to the last attempt's error, so
-// [errors.Is] and [errors.As] reach it and whatever it wraps. Test for
-// Error itself with errors.As and a *Error target.
-//
-// The caller's own cancellation or deadline is not reported as an Error:
-// Retry returns an error that [errors.Is] ctx.Err() instead.
+// It unwraps to the last attempt's error. An error that is not retryable,
+// and the caller's own cancellation or deadline, are not reported as an
+// Error: see [Retry].
 type Error struct {
 	// Attempts is the number of attempts made, at least 1.
 	Attempts int
-
 	// Err is the last attempt's error, without a [Permanent] mark at its
 	// top.
 	Err error
-
-	// NextDelay is the delay Retry would have waited before the next
-	// attempt if it had not passed the context's deadline; zero when Retry
-	// stopped for another reason.
+	// NextDelay is the delay that would have passed the context's
+	// deadline; zero when the attempts ran out.
 	NextDelay time.Duration
 
 	reason reason
@@ -46,7 +40,6 @@ type reason uint8
 
 const (
 	exhausted reason = iota
-	notRetryable
 	pastDeadline
 )
 
@@ -56,15 +49,11 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		last = e.Err.Error()
 	}
-	switch e.reason {
-	case notRetryable:
-		return "retry: attempt " + strconv.Itoa(e.Attempts) + " failed, not retryable: " + last
-	case pastDeadline:
+	if e.reason == pastDeadline {
 		return "retry: gave up after " + attempts(e.Attempts) + ", next delay " + e.NextDelay.String() +
 			" would pass the deadline: " + last
-	default:
-		return "retry: gave up after " + attempts(e.Attempts) + ": " + last
 	}
+	return "retry: gave up after " + attempts(e.Attempts) + ": " + last
 }
 
 // Unwrap returns Err, the last attempt's error.

@@ -67,7 +67,7 @@ func ExamplePermanent() {
 	// Output:
 	// attempts: 1
 	// true
-	// retry: attempt 1 failed, not retryable: not found
+	// not found
 }
 
 // OnRetry sees every failed attempt and the delay before the next one.
@@ -120,7 +120,7 @@ func ExampleRetryableError() {
 
 	cfg := retry.Config{BaseDelay: time.Millisecond}
 	_, err := retry.Retry[int](cfg)(charge)(context.Background())
-	fmt.Println(err)
+	fmt.Println(attempts, err)
 	// Output:
-	// retry: attempt 2 failed, not retryable: card declined
+	// 2 card declined
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/steadyhq/steady/internal/hook"
 	"github.com/steadyhq/steady/resilience"
 )
 
@@ -17,37 +18,23 @@ import (
 const minTimerDelay = time.Microsecond
 
 // Retry returns a Policy that calls next again when it fails with a
-// retryable error, waiting with exponential backoff between attempts, as
-// cfg describes. See the package documentation for the rules in full.
+// retryable error, waiting with exponential backoff between attempts, as cfg
+// describes. It returns the first success; when it gives up on an error it
+// would have retried, a [*Error]; when an attempt's error is not retryable,
+// that error unchanged; and when the caller's context ends, an error that
+// matches ctx.Err() and wraps the last attempt's (see the package
+// documentation). An invalid cfg panics with its [Config.Validate] error.
 //
-// The Funcs it builds return the value of the first successful attempt and
-// a nil error, or, when Retry stops, the value of the last attempt with:
-//
-//   - an error for which errors.Is(err, ctx.Err()) holds, if the caller's
-//     context was canceled or its deadline passed (during an attempt or a
-//     wait; a wait ends at once); the last attempt's error stays reachable
-//     with [errors.Is] and [errors.As];
-//   - a [*Error] otherwise: attempts exhausted ([ErrExhausted]), an error
-//     that is not retryable, or a next delay that would pass the context's
-//     deadline (Retry stops at once rather than sleep in vain);
-//   - [resilience.ErrNilContext] for a nil ctx, without calling next.
-//
-// If cfg is invalid, every call of the Funcs returns the
-// [*resilience.ConfigError] from [Config.Validate] without calling next;
-// validate cfg first to catch that early. A nil next yields a Func that
-// returns [resilience.ErrNilFunc].
-//
-// The Policy and its Funcs are safe for concurrent use: each call keeps its
-// own backoff state and timer. A call that succeeds at once costs one call
-// of next and nothing else: no allocation, no clock read.
+// The Policy and its Funcs are safe for concurrent use. A call that succeeds
+// at once costs one call of next: no allocation, no clock read.
 func Retry[T any](cfg Config) resilience.Policy[T] {
 	s, err := cfg.settings()
 	if err != nil {
-		return func(resilience.Func[T]) resilience.Func[T] { return resilience.Fail[T](err) }
+		panic(err)
 	}
 	return func(next resilience.Func[T]) resilience.Func[T] {
 		if next == nil {
-			return resilience.Fail[T](resilience.ErrNilFunc)
+			panic(resilience.ErrNilFunc)
 		}
 		return func(ctx context.Context) (T, error) {
 			if ctx == nil {
@@ -102,7 +89,7 @@ func retryLoop[T any](ctx context.Context, next resilience.Func[T], s *settings,
 		var f facts
 		f.walk(err)
 		if !s.retryable(&f, err) {
-			return v, &Error{Attempts: attempt, Err: unmark(err), reason: notRetryable}
+			return v, unmark(err)
 		}
 		if attempt >= s.maxAttempts {
 			return v, &Error{Attempts: attempt, Err: unmark(err), reason: exhausted}
@@ -130,7 +117,7 @@ func retryLoop[T any](ctx context.Context, next resilience.Func[T], s *settings,
 		}
 
 		if s.onRetry != nil {
-			s.onRetry(attempt, err, delay)
+			hook.Call(nil, "retry: OnRetry", func() { s.onRetry(attempt, err, delay) })
 		}
 
 		if delay < minTimerDelay {

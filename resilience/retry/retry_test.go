@@ -1,9 +1,11 @@
 package retry_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,8 +74,7 @@ func TestRetry_badInput(t *testing.T) {
 	assert.ErrorIs(t, err, resilience.ErrNilContext)
 	assert.Zero(t, f.calls)
 
-	_, err = p(nil)(t.Context())
-	assert.ErrorIs(t, err, resilience.ErrNilFunc)
+	assert.PanicsWithValue(t, resilience.ErrNilFunc, func() { p(nil) }, "a nil next panics when the policy is applied")
 }
 
 func TestRetry_classification(t *testing.T) {
@@ -111,21 +112,35 @@ func TestRetry_classification(t *testing.T) {
 			_, err := retry.Retry[int](fast(3))(f.call)(t.Context())
 			assert.Equal(t, tc.wantCalls, f.calls)
 			var re *retry.Error
+			if tc.wantCalls == 1 {
+				assert.False(t, errors.As(err, &re), "a non-retryable error comes back as it is: %v", err)
+				return
+			}
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, tc.wantCalls, re.Attempts)
-			assert.Equal(t, tc.wantCalls == 3, errors.Is(err, retry.ErrExhausted))
+			assert.ErrorIs(t, err, retry.ErrExhausted)
 		})
 	}
 }
 
-func TestRetry_permanentIsUnmarked(t *testing.T) {
+func TestRetry_permanentComesBackUnmarked(t *testing.T) {
 	f := failing(1, retry.Permanent(errBoom))
 	_, err := retry.Retry[int](fast(3))(f.call)(t.Context())
-	var re *retry.Error
-	require.ErrorAs(t, err, &re)
-	assert.Same(t, errBoom, re.Err, "Err is the original error, without the mark")
-	assert.Same(t, errBoom, errors.Unwrap(err))
-	assert.False(t, errors.Is(err, retry.ErrExhausted))
+	assert.Same(t, errBoom, err, "the original error, without the mark")
+}
+
+func TestRetry_notRetryableAfterRetriesComesBackAsIs(t *testing.T) {
+	notFound := &statusErr{code: 404}
+	calls := 0
+	_, err := retry.Retry[int](fast(3))(func(context.Context) (int, error) {
+		calls++
+		if calls == 1 {
+			return 0, &statusErr{code: 503}
+		}
+		return 0, notFound
+	})(t.Context())
+	assert.Equal(t, 2, calls)
+	assert.Same(t, notFound, err, "only giving up on a retryable error makes a *retry.Error")
 }
 
 func TestRetry_ShouldRetry(t *testing.T) {
@@ -569,4 +584,23 @@ func TestRetry_composes(t *testing.T) {
 	assert.Equal(t, 3, v)
 	assert.Equal(t, 1, outer, "the outer policy sees one logical call")
 	assert.Equal(t, 3, f.calls)
+}
+
+func TestRetry_panickingOnRetryDoesNotChangeTheResult(t *testing.T) {
+	var logged bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	defer slog.SetDefault(old)
+
+	cfg := fast(3)
+	hooks := 0
+	cfg.OnRetry = func(int, error, time.Duration) { hooks++; panic("careless hook") }
+	f := failing(2, errBoom)
+	v, err := retry.Retry[int](cfg)(f.call)(t.Context())
+	require.NoError(t, err, "the third attempt succeeds, as without the hook")
+	assert.Equal(t, 3, f.calls)
+	assert.Equal(t, 2, hooks, "the hook is still called before every wait")
+	assert.Equal(t, 3, v)
+	assert.Contains(t, logged.String(), "careless hook")
+	assert.Contains(t, logged.String(), "retry: OnRetry")
 }
