@@ -196,13 +196,14 @@ func TestAPICallWithRetry_counts(t *testing.T) {
 		codes      []int
 		wantHits   int64
 		wantOK     bool
+		gaveUp     bool // retries ran out: a *retry.Error
 	}{
-		{"no retries", 0, []int{503}, 1, false},
-		{"three retries, always failing", 3, []int{503}, 4, false},
-		{"succeeds on the last attempt", 2, []int{500, 503, 200}, 3, true},
-		{"408 retried", 1, []int{408, 200}, 2, true},
-		{"501 not retried", 3, []int{501}, 1, false},
-		{"400 not retried", 3, []int{400}, 1, false},
+		{"no retries", 0, []int{503}, 1, false, true},
+		{"three retries, always failing", 3, []int{503}, 4, false, true},
+		{"succeeds on the last attempt", 2, []int{500, 503, 200}, 3, true, false},
+		{"408 retried", 1, []int{408, 200}, 2, true, false},
+		{"501 not retried", 3, []int{501}, 1, false, false},
+		{"400 not retried", 3, []int{400}, 1, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -220,6 +221,10 @@ func TestAPICallWithRetry_counts(t *testing.T) {
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, tc.codes[len(tc.codes)-1], resp.StatusCode)
 			var re *retry.Error
+			if !tc.gaveUp {
+				assert.NotErrorAs(t, err, &re, "a status that is not retried comes back as the *StatusError")
+				return
+			}
 			require.ErrorAs(t, err, &re)
 			assert.EqualValues(t, tc.wantHits, re.Attempts)
 		})

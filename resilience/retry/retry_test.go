@@ -555,7 +555,7 @@ func TestRetry_panicPassesThrough(t *testing.T) {
 // BaseDelay 0 is the 100ms default, not "no delay"; a nanosecond BaseDelay
 // and MaxDelay, as the package doc recommends for immediate retries, arm
 // no timer at all: in a bubble, not even a nanosecond of fake time passes.
-func TestConfig_review_immediateRetries(t *testing.T) {
+func TestConfig_nanosecondDelaysRetryAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := failing(4, errBoom)
 		start := time.Now()
