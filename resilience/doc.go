@@ -53,27 +53,71 @@
 // Every policy keeps one chain of wrapped errors, so [errors.Is] and
 // [errors.As] reach the root cause through any pipeline:
 //
-//   - A timeout policy's limit: errors.Is(err, context.DeadlineExceeded) is
-//     true and errors.As(err, new(*timeout.Error)) gives the limit that
-//     fired; the message reads "timeout after 2s: ...".
-//   - The caller's own cancellation: errors.Is(err, context.Canceled). It
-//     is never retried and never counted against the dependency. When the
-//     caller's own deadline passes, the caller's error comes back as it is,
-//     not as a *timeout.Error.
-//   - Retry gave up: errors.As(err, new(*retry.Error)) tells the number of
-//     attempts, and the error wraps the last attempt's error.
+//   - A timeout policy's limit: errors.Is(err, context.DeadlineExceeded),
+//     and errors.As(err, new(*timeout.Error)) gives the limit; the message
+//     reads "timeout after 2s: ...".
+//   - The caller's own cancellation or deadline: the caller's error, as it
+//     is. It is never retried and never counted against the dependency.
+//   - Retry gave up on an error it would have retried: errors.As(err,
+//     new(*retry.Error)) gives the number of attempts. An error that is not
+//     retryable comes back as it is.
 //   - The breaker rejected the call: errors.Is(err, breaker.ErrOpen).
-//   - Bad configuration: errors.Is(err, [ErrInvalidConfig]), with a
-//     [*ConfigError] naming the field and value. Combinators that cannot
-//     return an error yield Funcs that fail every call with it, at once.
 //
-// Policies agree on what an error means through [Classify]: success,
-// failure, a timeout inside the call, the caller's cancellation or
-// deadline, or a call a policy rejected without calling the dependency.
-// Errors carry these hints as methods, so that packages need not import
-// each other: Timeout() bool (a timeout, as in [net.Error]), Rejected()
-// bool (refused without a call), Retryable() bool (whether retry may try
-// again), and RetryAfter() time.Duration (a delay the server asked for).
+// # Outcomes
+//
+// Policies agree on how a call ended through [Classify]: success, failure, a
+// timeout inside the call, the caller's cancellation, the caller's deadline,
+// or a rejection. A call is rejected when a policy refused it without
+// calling the dependency: an open breaker, a deadline already past, a
+// configuration error. A rejection says nothing about the dependency's
+// health, so it is neither a failure nor a timeout: a breaker does not count
+// it, monitoring counts it apart and keeps it out of latencies and the
+// timeout rate, and retry does not retry it.
+//
+// # The error protocol
+//
+// Errors tell the policies what they mean through methods, so that packages
+// need not import each other, and errors of your own can take part:
+// [TimeoutError] (Timeout() bool, as in [net.Error]), [RejectedError]
+// (Rejected() bool), [RetryableError] (Retryable() bool: may retry try
+// again?) and [RetryAfterError] (RetryAfter() time.Duration: a delay the
+// dependency asked for). [Walk] finds them anywhere in a chain without
+// allocating; [IsTimeout] and [IsRejected] are built on it.
+//
+// # Bad configuration
+//
+// A mistake in a pipeline's configuration is found when the pipeline is
+// built, never reported as a failed call: a breaker or a monitor must not
+// blame the dependency for it.
+//
+//   - Constructors of stateful parts return it: breaker.New,
+//     monitor.NewMetrics, httpx.NewClient, httpx.NewTransport.
+//   - Combinators that cannot return an error (timeout.WithTimeout,
+//     retry.Retry, monitor.Monitor(nil), breaker.Breaker(nil), [Compose]
+//     with a nil policy, a policy applied to a nil Func) panic when the
+//     pipeline is built, as [time.NewTicker] does, with a [*ConfigError]
+//     that names the field: "retry: Config.BaseDelay is -1ns, want >= 0".
+//   - Every config type has a Validate method, for configuration read at
+//     run time from files or flags. errors.Is(err, [ErrInvalidConfig])
+//     holds for its errors.
+//
+// Calls take data, not structure: httpx's API-call functions return an
+// error for a bad URL or limit, and a nil context is [ErrNilContext]. Such
+// errors are rejections, so even inside a Monitor or a Breaker they are
+// never counted as failures.
+//
+// # Logging and hooks
+//
+// steady logs nothing unless asked: a nil Logger in a Config means no log
+// lines. With a Logger, it logs state changes and alerts, not every call.
+//
+// Hooks (breaker's OnStateChange, monitor's OnAlert, retry's OnRetry) run
+// without any lock of steady's held, one at a time per part, in order. A
+// panic in a hook is recovered and logged at Error, to the part's Logger or,
+// when there is none, to [log/slog.Default]: it never crashes the process,
+// never changes the result of a call, and never loses the events queued
+// behind it. A hook that blocks delays the goroutine that runs it (a caller,
+// or a breaker's timer), so hand slow work to a goroutine of your own.
 //
 // # What is safe to share
 //
