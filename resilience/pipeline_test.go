@@ -17,7 +17,7 @@ import (
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
-type user struct{ name string }
+type user struct{}
 
 // The README's "Testing your own pipelines" example, kept honest.
 func TestReadme_synctestPipeline(t *testing.T) {

@@ -57,8 +57,8 @@ func TestDo_badInput(t *testing.T) {
 	called := false
 	fn := func(context.Context) (int, error) { called = true; return 1, nil }
 
-	//nolint:staticcheck // a nil context is the bad input under test
-	_, err := resilience.Do(nil, fn)
+	var nilCtx context.Context // the bad input under test
+	_, err := resilience.Do(nilCtx, fn)
 	assert.ErrorIs(t, err, resilience.ErrNilContext)
 
 	_, err = resilience.Do[int](t.Context(), nil)

@@ -155,10 +155,10 @@ func (t *countingTransport) closeIdle() {
 }
 
 // outcomeOf is how a call that returned err ended, as the report counts
-// it: resilience.Classify, judging by err alone (a nil context), since only
-// phases that ran to their end are reported, so the caller's context was
-// live for every call.
-func outcomeOf(err error) resilience.Outcome { return resilience.Classify(nil, err) }
+// it: resilience.Classify with a live context, since only phases that ran
+// to their end are reported, so the caller's context was live for every
+// call.
+func outcomeOf(err error) resilience.Outcome { return resilience.Classify(context.Background(), err) }
 
 // cause names what a failed call died of, briefly and without anything
 // from the URL: "HTTP 503", "timeout", "connection refused".
