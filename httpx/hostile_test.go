@@ -1,0 +1,157 @@
+package httpx_test
+
+// Hostile servers: servers that lie, stall, loop or echo secrets. Add a
+// row to the table that fits, or a test here when none does.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/httpx"
+)
+
+// rawServer serves each request on a raw loopback connection with the
+// bytes respond returns, then closes the connection, so a response can lie
+// in ways net/http's server would not allow. When respond returns stall, the
+// connection is held open (after what came before) until the test ends.
+func rawServer(t testing.TB, respond func(r *http.Request) (raw string, stall bool)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[conn] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { mu.Lock(); delete(conns, conn); mu.Unlock(); _ = conn.Close() }()
+				req, err := http.ReadRequest(bufio.NewReader(conn))
+				if err != nil {
+					return
+				}
+				raw, stall := respond(req)
+				_, _ = io.WriteString(conn, raw)
+				if stall {
+					<-done
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		_ = ln.Close()
+		mu.Lock()
+		for c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// lyingLength answers 200 with a Content-Length header of declared and
+// then body, whatever its length, and closes the connection.
+func lyingLength(declared, body string) func(*http.Request) (string, bool) {
+	return func(*http.Request) (string, bool) {
+		return "HTTP/1.1 200 OK\r\nContent-Length: " + declared + "\r\nConnection: close\r\n\r\n" + body, false
+	}
+}
+
+// bodyShapes are responses whose declared length and body disagree. want
+// is the body the call returns, or "" with wantErr.
+var bodyShapes = []struct {
+	name      string
+	declared  string
+	body      string
+	limit     int64
+	wantBody  string
+	wantLarge bool // ErrBodyTooLarge; otherwise any other error when wantBody is ""
+}{
+	{"max int64 declared, 3 bytes sent, no limit", "9223372036854775807", "abc", math.MaxInt64, "", false},
+	{"1<<62 declared, 3 bytes sent, no limit", strconv.FormatInt(1<<62, 10), "abc", math.MaxInt64, "", false},
+	{"10 MiB declared, 1 byte sent", strconv.Itoa(10 << 20), "a", 0, "", false},
+	{"declared over the limit", "100", strings.Repeat("x", 100), 10, "", true},
+	{"declared at the limit", "10", strings.Repeat("x", 10), 10, strings.Repeat("x", 10), false},
+	{"declared shorter than sent", "2", "abcdef", 10, "ab", false},
+	{"declared zero, bytes sent", "0", "abc", 10, "", false},
+	{"negative", "-1", "abc", 10, "", false},
+	{"not a number", "12ab", "abc", 10, "", false},
+}
+
+func TestHostile_contentLengthIsNeverTrusted(t *testing.T) {
+	t.Parallel()
+	for _, tc := range bodyShapes {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			url := rawServer(t, lyingLength(tc.declared, tc.body))
+			c := httptestClient(t, httpx.Config{MaxBodySize: tc.limit, Timeout: 5 * time.Second})
+			var resp *httpx.APIResponse
+			var err error
+			require.NotPanics(t, func() { resp, err = c.Get(t.Context(), url) })
+			switch {
+			case tc.wantLarge:
+				require.ErrorIs(t, err, httpx.ErrBodyTooLarge)
+			case tc.wantBody != "":
+				require.NoError(t, err)
+				assert.Equal(t, tc.wantBody, string(resp.Body))
+			case tc.declared == "0":
+				require.NoError(t, err)
+				assert.Empty(t, resp.Body)
+			default:
+				require.Error(t, err)
+				assert.NotErrorIs(t, err, httpx.ErrBodyTooLarge)
+			}
+		})
+	}
+}
+
+// Not parallel: it measures the bytes the whole process allocates.
+func TestHostile_declaredLengthDoesNotReserveMemory(t *testing.T) {
+	const calls = 20
+	url := rawServer(t, lyingLength(strconv.Itoa(10<<20), "a"))
+	c := httptestClient(t, httpx.Config{Timeout: 5 * time.Second})
+	allocated := func() uint64 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.TotalAlloc
+	}
+	before := allocated()
+	for range calls {
+		_, err := c.Get(t.Context(), url)
+		require.Error(t, err, "the body ends early")
+	}
+	// 20 × 10 MiB before the fix; a few KiB per call after.
+	assert.Less(t, allocated()-before, uint64(16<<20), "bytes allocated by %d calls that received 1 byte each", calls)
+}
+
+var _ = errors.Is
+var _ = fmt.Sprint
+var _ = context.Background
