@@ -85,12 +85,21 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*APIResponse, error) {
 	return c.get(ctx, u)
 }
 
-// get GETs the checked URL u.
+// get GETs the checked URL u. The request is built from u itself, not
+// from its string, which would be parsed again (and quoted in full in the
+// error, should that fail).
 func (c *Client) get(ctx context.Context, u *url.URL) (*APIResponse, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("httpx: GET %s: %w", redactURL(u), err)
-	}
+	uc := *u
+	uc.Host = strings.TrimSuffix(uc.Host, ":") // as http.NewRequest does
+	req := (&http.Request{
+		Method:     http.MethodGet,
+		URL:        &uc,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       uc.Host,
+	}).WithContext(ctx)
 	return c.do(ctx, req)
 }
 
@@ -204,7 +213,8 @@ func newStatusError(req *http.Request, resp *http.Response) *StatusError {
 
 // ParseURL parses raw and checks it the way every call of this package
 // does before sending anything: an absolute http or https URL with a host
-// and, if given, a port from 1 to 65535. Its errors wrap [ErrInvalidURL]
+// and, if given, a port from 1 to 65535, whose string form parses back to
+// the same URL. Its errors wrap [ErrInvalidURL]
 // and never repeat raw, which may hold a credential in a place redaction
 // cannot recognise (a forgotten scheme or host turns "user:password@host"
 // into a scheme and an opaque part, or "http://user:12345678/" into a host
@@ -255,6 +265,12 @@ func checkURL(u *url.URL) error {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return &invalidURLError{reason: "port is not a number from 1 to 65535"}
 		}
+	}
+	// net/http sends, and quotes in its errors, u.String(): it must parse
+	// back to the same URL.
+	s := u.String()
+	if v, err := url.Parse(s); err != nil || v.String() != s {
+		return &invalidURLError{reason: "does not parse back from its string form"}
 	}
 	return nil
 }

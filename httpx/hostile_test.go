@@ -5,13 +5,11 @@ package httpx_test
 
 import (
 	"bufio"
-	"context"
-	"errors"
-	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -152,6 +150,49 @@ func TestHostile_declaredLengthDoesNotReserveMemory(t *testing.T) {
 	assert.Less(t, allocated()-before, uint64(16<<20), "bytes allocated by %d calls that received 1 byte each", calls)
 }
 
-var _ = errors.Is
-var _ = fmt.Sprint
-var _ = context.Background
+// badURLs hold credentials in shapes that must fail before any request,
+// with an error that wraps ErrInvalidURL and shows none of them. The
+// secrets are those of assertNoSecrets.
+var badURLs = []struct{ name, raw string }{
+	{"zone that does not survive String", "http://alice:hunter2@[::1%25\xf4]:8080/?api_key=k3y-s3cret"},
+	{"zone with a bad byte, no port", "http://alice:hunter2@[fe80::1%25\xff]/?token=k3y-s3cret"},
+	{"scheme forgotten", "alice:hunter2@example.com/?token=k3y-s3cret"},
+	{"slashes forgotten", "https:alice:hunter2@example.com/?token=k3y-s3cret"},
+	{"host forgotten", "http://alice:hunter2/x?token=k3y-s3cret"},
+	{"bad escape", "http://alice:hunter2@exa mple.com/%zz?token=k3y-s3cret"},
+	{"scheme not http", "ftp://alice:hunter2@example.com/?token=k3y-s3cret"},
+}
+
+func TestHostile_badURLsFailWithoutShowingSecrets(t *testing.T) {
+	t.Parallel()
+	_, hits := server(t, statuses(200))
+	tr, err := httpx.NewTransport(nil, httpx.Config{})
+	require.NoError(t, err)
+	c := httptestClient(t, httpx.Config{})
+	for _, tc := range badURLs {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := map[string]func() error{
+				"ParseURL":           func() error { _, err := httpx.ParseURL(tc.raw); return err },
+				"Client.Get":         func() error { _, err := c.Get(t.Context(), tc.raw); return err },
+				"APICallWithTimeout": func() error { _, err := httpx.APICallWithTimeout(t.Context(), tc.raw, time.Second); return err },
+				"APICallWithDeadline": func() error {
+					_, err := httpx.APICallWithDeadline(t.Context(), tc.raw, time.Now().Add(time.Second))
+					return err
+				},
+				"APICallWithRetry": func() error { _, err := httpx.APICallWithRetry(t.Context(), tc.raw, time.Second, 1); return err },
+			}
+			if u, err := url.Parse(tc.raw); err == nil {
+				// A URL built by hand, not through ParseURL.
+				req := &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}}
+				calls["Client.Do"] = func() error { _, err := c.Do(t.Context(), req); return err }
+				calls["Transport.RoundTrip"] = func() error { _, err := tr.RoundTrip(req.WithContext(t.Context())); return err }
+			}
+			for name, call := range calls {
+				err := call()
+				require.ErrorIs(t, err, httpx.ErrInvalidURL, name)
+				assertNoSecrets(t, err.Error())
+			}
+		})
+	}
+	assert.Zero(t, hits.Load())
+}
