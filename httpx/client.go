@@ -41,8 +41,13 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg.Retry = &r
 	}
 	c := &Client{hc: cfg.HTTPClient, cfg: cfg, maxBody: cfg.MaxBodySize, breakers: newBreakerSet(cfg.Breaker)}
-	if c.hc == nil {
+	switch {
+	case c.hc == nil:
 		c.hc = defaultHTTPClient
+	case c.hc.CheckRedirect == nil:
+		hc := *c.hc // a copy: the caller's client is theirs
+		hc.CheckRedirect = checkRedirect
+		c.hc = &hc
 	}
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxBodySize
@@ -58,7 +63,7 @@ func NewClient(cfg Config) (*Client, error) {
 // defaultHTTPClient is shared by every Client made without an HTTPClient,
 // so that they share one connection pool. It has no Timeout: limits come
 // from the policies, through the request's context.
-var defaultHTTPClient = &http.Client{Transport: newDefaultTransport()}
+var defaultHTTPClient = &http.Client{Transport: newDefaultTransport(), CheckRedirect: checkRedirect}
 
 func newDefaultTransport() *http.Transport {
 	return &http.Transport{
@@ -179,7 +184,7 @@ func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
 	}
 	resp, err := cl.c.hc.Do(r)
 	if err != nil {
-		return nil, redactErr(err, req.URL)
+		return nil, redactErr(err, req.URL, context.Cause(ctx))
 	}
 	declared := resp.ContentLength
 	if req.Method == http.MethodHead {
@@ -193,7 +198,7 @@ func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
 	case err != nil:
 		// No response: its body would be cut short, and a caller that
 		// checks resp != nil must not take it for the whole.
-		return nil, fmt.Errorf("httpx: %s %s: reading the body: %w", req.Method, redactURL(req.URL), err)
+		return nil, fmt.Errorf("httpx: %s %s: reading the body: %w", req.Method, redactURL(req.URL), sanitize(err, context.Cause(ctx)))
 	}
 	ar := &APIResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
 	cl.last = ar

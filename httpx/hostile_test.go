@@ -5,6 +5,7 @@ package httpx_test
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"math"
 	"net"
@@ -195,4 +196,110 @@ func TestHostile_badURLsFailWithoutShowingSecrets(t *testing.T) {
 		})
 	}
 	assert.Zero(t, hits.Load())
+}
+
+// redirectTo answers every request with a 302 to location.
+func redirectTo(location string) func(http.ResponseWriter, *http.Request, int64) {
+	return func(w http.ResponseWriter, _ *http.Request, _ int64) {
+		w.Header().Set("Location", location) // as sent: http.Redirect would clean it
+		w.WriteHeader(http.StatusFound)
+	}
+}
+
+// leakyServers send back, one way or another, credentials that must not
+// reach an error (those of assertNoSecrets).
+var leakyServers = []struct {
+	name  string
+	start func(t *testing.T) string // returns the URL to call
+}{
+	{"unparsable Location", func(t *testing.T) string {
+		srv, _ := server(t, redirectTo("http://alice:hunter2@127.0.0.1:abc/?token=k3y-s3cret"))
+		return srv.URL
+	}},
+	{"Location with a bad escape", func(t *testing.T) string {
+		srv, _ := server(t, redirectTo("http://alice:hunter2@127.0.0.1/%zz?token=k3y-s3cret"))
+		return srv.URL
+	}},
+	{"Location to a closed port", func(t *testing.T) string {
+		srv, _ := server(t, redirectTo("http://alice:hunter2@127.0.0.1:1/?token=k3y-s3cret"))
+		return srv.URL
+	}},
+	{"Location with another scheme", func(t *testing.T) string {
+		srv, _ := server(t, redirectTo("ftp://alice:hunter2@example.com/?token=k3y-s3cret"))
+		return srv.URL
+	}},
+	{"redirect loop through secrets", func(t *testing.T) string {
+		srv, _ := server(t, redirectTo("/loop?token=k3y-s3cret&user=alice"))
+		return srv.URL
+	}},
+	{"status line echoing the request", func(t *testing.T) string {
+		return rawServer(t, func(r *http.Request) (string, bool) {
+			return "HTTP/1.1 2x0 " + r.RequestURI + "\r\n\r\n", false
+		}) + "/?token=k3y-s3cret"
+	}},
+	{"header line echoing the request", func(t *testing.T) string {
+		return rawServer(t, func(r *http.Request) (string, bool) {
+			return "HTTP/1.1 200 OK\r\n" + r.RequestURI + "\r\n\r\n", false
+		}) + "/?token=k3y-s3cret"
+	}},
+}
+
+func TestHostile_serverCannotPutSecretsInErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range leakyServers {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			target := tc.start(t)
+			own := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+			t.Cleanup(own.CloseIdleConnections)
+			clients := map[string]*httpx.Client{
+				"steady's http.Client": httptestClient(t, httpx.Config{Timeout: 5 * time.Second}),
+				"user's http.Client":   httptestClient(t, httpx.Config{Timeout: 5 * time.Second, HTTPClient: own}),
+			}
+			for name, c := range clients {
+				_, err := c.Get(t.Context(), target)
+				require.Error(t, err, name)
+				assertNoSecrets(t, err.Error())
+			}
+			_, err := httpx.APICallWithRetry(t.Context(), target, 5*time.Second, 0)
+			require.Error(t, err)
+			assertNoSecrets(t, err.Error())
+		})
+	}
+}
+
+func TestHostile_redirectLoopIsNotRetried(t *testing.T) {
+	t.Parallel()
+	t.Run("APICallWithRetry", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := server(t, redirectTo("/again"))
+		_, err := httpx.APICallWithRetry(t.Context(), srv.URL, 5*time.Second, 2)
+		require.Error(t, err)
+		assert.EqualValues(t, 10, hits.Load(), "one attempt: the first request and 9 redirects")
+	})
+	t.Run("user's http.Client", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := server(t, redirectTo("/again"))
+		own := &http.Client{}
+		c := httptestClient(t, httpx.Config{Retry: fastRetry(3), HTTPClient: own})
+		_, err := c.Get(t.Context(), srv.URL)
+		require.Error(t, err)
+		assert.EqualValues(t, 10, hits.Load())
+		assert.Nil(t, own.CheckRedirect, "the user's client is not modified")
+	})
+	t.Run("user's CheckRedirect is kept", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := server(t, redirectTo("/again"))
+		errMine := errors.New("mine")
+		own := &http.Client{CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+			if len(via) >= 2 {
+				return errMine
+			}
+			return nil
+		}}
+		c := httptestClient(t, httpx.Config{Retry: fastRetry(3), HTTPClient: own})
+		_, err := c.Get(t.Context(), srv.URL)
+		require.Error(t, err)
+		assert.EqualValues(t, 6, hits.Load(), "3 attempts of 2 requests: the user's policy decides")
+	})
 }

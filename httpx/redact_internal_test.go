@@ -1,12 +1,20 @@
 package httpx
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/resilience/retry"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -78,4 +86,40 @@ func FuzzURLErrors(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSanitize(t *testing.T) {
+	opErr := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	cause := errors.New("caller's cause")
+	tests := []struct {
+		name     string
+		in       error
+		want     string
+		same     bool  // returned unchanged
+		findable error // errors.Is still finds it
+	}{
+		{"network error kept", opErr, opErr.Error(), true, syscall.ECONNREFUSED},
+		{"context error kept", context.DeadlineExceeded, "context deadline exceeded", true, context.DeadlineExceeded},
+		{"caller's cause kept", cause, "caller's cause", true, cause},
+		{"quoted input cut", fmt.Errorf("failed to parse Location header %q: %w", "http://a:b@h:x/?t=s", io.ErrUnexpectedEOF),
+			"failed to parse Location header", false, io.ErrUnexpectedEOF},
+		{"bare URL cut", fmt.Errorf("proxy http://a:b@h/ refused: %w", opErr), "proxy", false, syscall.ECONNREFUSED},
+		{"nothing left", errors.New(`"http://a:b@h/"`), "request failed", false, nil},
+		{"no URL", errors.New("stopped after 10 redirects"), "stopped after 10 redirects", false, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := sanitize(tc.in, cause)
+			assert.Equal(t, tc.want, got.Error())
+			if tc.same {
+				assert.True(t, got == tc.in, "unchanged")
+			}
+			if tc.findable != nil {
+				assert.ErrorIs(t, got, tc.findable)
+			}
+		})
+	}
+	var ne net.Error
+	assert.ErrorAs(t, sanitize(fmt.Errorf("x %q: %w", "y", opErr), nil), &ne, "errors.As reaches a kept part")
+	assert.False(t, retry.IsRetryable(sanitize(retry.Permanent(errors.New(`mine "x"`)), nil)), "a Permanent mark survives")
 }

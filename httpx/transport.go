@@ -150,7 +150,7 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 	}
 	resp, err := rt.t.base.RoundTrip(r)
 	if err != nil {
-		err = rt.t.limitError(ctx, err)
+		err = rt.t.limitError(ctx, redactErr(err, req.URL, context.Cause(ctx)))
 		cancel()
 		return nil, err
 	}
@@ -225,7 +225,7 @@ type attemptBody struct {
 func (b *attemptBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		err = b.t.limitError(b.ctx, err)
+		err = b.t.limitError(b.ctx, sanitize(err, context.Cause(b.ctx)))
 	}
 	return n, err
 }
