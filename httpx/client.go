@@ -119,34 +119,38 @@ func (c *Client) get(ctx context.Context, u *url.URL) (*APIResponse, error) {
 // (a timeout, a broken connection, [ErrBodyTooLarge]) is never returned cut
 // short. Invalid input (a nil ctx or request, a URL that is not absolute
 // http or https) fails at once, without a request; [ErrInvalidURL] marks a
-// bad URL.
+// bad URL. Like http.Client.Do, Do closes req.Body, even on errors.
 //
 // Requests whose method is not idempotent, or whose body cannot be
 // replayed, are sent once (see [Config.RetryNonIdempotent]).
 func (c *Client) Do(ctx context.Context, req *http.Request) (*APIResponse, error) {
 	if ctx == nil {
+		closeRequestBody(req)
 		return nil, resilience.ErrNilContext
 	}
 	if req == nil {
 		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "req", Want: "a non-nil *http.Request"}
 	}
 	if err := checkURL(req.URL); err != nil {
+		closeRequestBody(req)
 		return nil, err
 	}
 	return c.do(ctx, req)
 }
 
-// do is Do for a request whose URL has been checked.
+// do is Do for a request whose URL has been checked. Like http.Client.Do,
+// it closes req.Body, even on errors.
 func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error) {
 	start := time.Now()
 	p, err := c.pipe.forRequest(req.URL, mayRetry(req, &c.cfg))
 	if err != nil {
+		closeRequestBody(req)
 		return nil, err
 	}
 	cl := &call{c: c, req: req}
 	resp, err := p(cl.attempt)(ctx)
-	if cl.attempts == 0 && req.Body != nil {
-		_ = req.Body.Close() // rejected before any attempt: nobody else will
+	if cl.attempts == 0 {
+		closeRequestBody(req) // rejected before any attempt: nobody else will
 	}
 	if resp == nil && err != nil {
 		resp = cl.last

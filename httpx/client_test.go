@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -245,4 +246,47 @@ func TestClient_hugeBodyLimit(t *testing.T) {
 	resp, err := c.Get(t.Context(), srv.URL)
 	require.NoError(t, err)
 	assert.Equal(t, "OK", string(resp.Body))
+}
+
+// closeRecorder is a request body that records whether it was closed.
+type closeRecorder struct {
+	io.Reader
+	closed bool
+}
+
+func (b *closeRecorder) Close() error { b.closed = true; return nil }
+
+func TestClientAndTransport_closeRequestBodyOnEarlyErrors(t *testing.T) {
+	t.Parallel()
+	c := httptestClient(t, httpx.Config{})
+	tr, err := httpx.NewTransport(nil, httpx.Config{})
+	require.NoError(t, err)
+	ftp, _ := url.Parse("ftp://example.com/")
+	tests := []struct {
+		name string
+		url  *url.URL
+		ctx  context.Context
+	}{
+		{"unsupported scheme", ftp, t.Context()},
+		{"nil URL", nil, t.Context()},
+		{"nil context", ftp, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := &closeRecorder{Reader: strings.NewReader("payload")}
+			req := &http.Request{Method: http.MethodPost, URL: tc.url, Header: http.Header{}, Body: body}
+			_, err := c.Do(tc.ctx, req)
+			require.Error(t, err)
+			assert.True(t, body.closed, "Client.Do closes the body, as http.Client.Do does")
+
+			if tc.ctx == nil {
+				return // a RoundTripper has no context argument
+			}
+			body = &closeRecorder{Reader: strings.NewReader("payload")}
+			req = &http.Request{Method: http.MethodPost, URL: tc.url, Header: http.Header{}, Body: body}
+			_, err = tr.RoundTrip(req.WithContext(tc.ctx))
+			require.Error(t, err)
+			assert.True(t, body.closed, "Transport.RoundTrip closes the body, as a RoundTripper must")
+		})
+	}
 }

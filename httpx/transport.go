@@ -85,6 +85,7 @@ func (t *Transport) Breakers() map[string]*breaker.CircuitBreaker {
 // the base RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil || req.URL == nil {
+		closeRequestBody(req)
 		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "req", Want: "a request with a URL"}
 	}
 	if err := checkURL(req.URL); err != nil {
@@ -118,7 +119,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // closeRequestBody keeps the RoundTripper promise to close the request
 // body, even on errors, when no attempt was made to do it.
 func closeRequestBody(req *http.Request) {
-	if req.Body != nil {
+	if req != nil && req.Body != nil {
 		_ = req.Body.Close()
 	}
 }
