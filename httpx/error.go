@@ -28,7 +28,7 @@ import (
 //	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound { ... }
 type StatusError struct {
 	Method     string // the request method, e.g. "GET"
-	URL        string // the request URL, credentials redacted
+	URL        string // the request URL, redacted (see "What errors show")
 	StatusCode int    // e.g. 503
 	// Wait is the delay the server asked for in a Retry-After header
 	// (seconds or an HTTP date, never negative, at most 24h); zero when it

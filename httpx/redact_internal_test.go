@@ -27,8 +27,19 @@ func TestRedactURL(t *testing.T) {
 		{"api key in query", "https://h/x?api_key=abc123&page=2", "https://h/x?api_key=REDACTED&page=2"},
 		{"token, mixed case", "https://h/x?Access_Token=abc", "https://h/x?Access_Token=REDACTED"},
 		{"presigned", "https://h/o?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA", "https://h/o?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED"},
-		{"flag without value", "https://h/x?debug&token=t", "https://h/x?debug&token=REDACTED"},
+		{"bare part, maybe a key", "https://h/x?s3cretkey&page=2", "https://h/x?REDACTED&page=2"},
 		{"fragment dropped", "https://h/x#access_token=abc", "https://h/x"},
+		{"pass", "https://h/x?pass=p4ss", "https://h/x?pass=REDACTED"},
+		{"jwt", "https://h/x?jwt=eyJhbGciOi", "https://h/x?jwt=REDACTED"},
+		{"bearer", "https://h/x?bearer=b34rer", "https://h/x?bearer=REDACTED"},
+		{"access", "https://h/x?access=acc3ss", "https://h/x?access=REDACTED"},
+		{"semicolon separator", "https://h/x?page=2;token=t0k", "https://h/x?page=2;token=REDACTED"},
+		{"semicolon after an unknown name", "https://h/x?a=1;token=t0k", "https://h/x?a=REDACTED;token=REDACTED"},
+		{"search terms may be personal", "https://h/x?q=alice+smith", "https://h/x?q=REDACTED"},
+		{"allowlist", "https://h/x?Page=2&per_page=50&page_size=5&limit=10&offset=20&sort=name&order=desc",
+			"https://h/x?Page=2&per_page=50&page_size=5&limit=10&offset=20&sort=name&order=desc"},
+		{"escaped name on the allowlist", "https://h/x?p%61ge=2", "https://h/x?p%61ge=2"},
+		{"empty value", "https://h/x?token=", "https://h/x?token="},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
