@@ -225,7 +225,10 @@ type attemptBody struct {
 
 func (b *attemptBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
+	switch {
+	case err == io.EOF:
+		b.cancel() // the whole body is in: nothing left to bound
+	case err != nil:
 		err = b.t.limitError(b.ctx, sanitize(err, context.Cause(b.ctx)))
 	}
 	return n, err
