@@ -23,11 +23,10 @@ import (
 // it holds the breakers of the hosts it calls and, through its http.Client,
 // a pool of connections.
 type Client struct {
-	hc       *http.Client
-	cfg      Config
-	maxBody  int64
-	breakers *breakerSet
-	pipe     *policies[*APIResponse]
+	hc      *http.Client
+	cfg     Config
+	maxBody int64
+	pipe    *policies[*APIResponse]
 }
 
 // NewClient returns a Client configured by cfg, or a *resilience.ConfigError
@@ -40,7 +39,7 @@ func NewClient(cfg Config) (*Client, error) {
 		r := *cfg.Retry // a private copy: the caller may change theirs
 		cfg.Retry = &r
 	}
-	c := &Client{hc: cfg.HTTPClient, cfg: cfg, maxBody: cfg.MaxBodySize, breakers: newBreakerSet(cfg.Breaker)}
+	c := &Client{hc: cfg.HTTPClient, cfg: cfg, maxBody: cfg.MaxBodySize}
 	switch {
 	case c.hc == nil:
 		c.hc = defaultHTTPClient
@@ -56,7 +55,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Timeout > 0 {
 		limit = timeout.WithTimeout[*APIResponse](cfg.Timeout)
 	}
-	c.pipe = newPolicies(&c.cfg, c.breakers, limit)
+	c.pipe = newPolicies(&c.cfg, limit)
 	return c, nil
 }
 
@@ -162,10 +161,10 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error
 	return resp, err
 }
 
-// Breakers returns the circuit breakers the Client has made so far, by
-// host. It is empty when [Config.Breaker] is nil.
+// Breakers returns the circuit breakers the Client keeps (see
+// [Config.Breaker]), by host. It is empty when Config.Breaker is nil.
 func (c *Client) Breakers() map[string]*breaker.CircuitBreaker {
-	return c.breakers.all()
+	return c.pipe.all()
 }
 
 // call is the state of one Client.Do: the attempts made and the last

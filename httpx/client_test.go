@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -289,4 +291,41 @@ func TestClientAndTransport_closeRequestBodyOnEarlyErrors(t *testing.T) {
 			assert.True(t, body.closed, "Transport.RoundTrip closes the body, as a RoundTripper must")
 		})
 	}
+}
+
+func TestClient_breakersKeptForABoundedNumberOfHosts(t *testing.T) {
+	t.Parallel()
+	const maxHosts, sick = 1024, 3 // maxHosts as documented on Config.Breaker
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, _ int64) {
+		if strings.HasPrefix(r.Host, "sick") {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	// Every host name leads to srv.
+	tr := &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+		},
+	}
+	c := httptestClient(t, httpx.Config{
+		HTTPClient: &http.Client{Transport: tr},
+		Breaker:    &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour},
+	})
+	for i := range sick {
+		_, err := c.Get(t.Context(), fmt.Sprintf("http://sick%d.test/", i))
+		require.Error(t, err)
+	}
+	for i := range maxHosts + 100 {
+		_, err := c.Get(t.Context(), fmt.Sprintf("http://h%d.test/", i))
+		require.NoError(t, err)
+	}
+	bs := c.Breakers()
+	assert.LessOrEqual(t, len(bs), maxHosts)
+	for i := range sick {
+		cb := bs[fmt.Sprintf("sick%d.test", i)]
+		require.NotNil(t, cb, "an open breaker is never forgotten")
+		assert.Equal(t, breaker.StateOpen, cb.State())
+	}
+	assert.Contains(t, bs, fmt.Sprintf("h%d.test", maxHosts+99), "the most recent host is kept")
 }

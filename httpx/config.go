@@ -49,8 +49,12 @@ type Config struct {
 	// error for which errors.Is(err, breaker.ErrOpen) holds. Unless the
 	// settings have an IsFailure of their own, a 4xx other than 408 and
 	// 429 and a body over MaxBodySize do not count against the host: they
-	// show it is up. Breakers are kept for the life of the Client, one per
-	// host:port it has called.
+	// show it is up.
+	//
+	// Breakers are kept for at most 1024 hosts: a call to a new host past
+	// that forgets the least recently used host whose breaker is closed
+	// (called again, it starts afresh). Open and half-open breakers are
+	// never forgotten, so a sick host is not called at full rate again.
 	Breaker *breaker.Settings
 
 	// MaxBodySize is the largest response body a Client reads into memory,

@@ -68,14 +68,14 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 	// No timeout policy here: it would cancel the attempt's context when
 	// RoundTrip returns, before the caller reads the body. attempt applies
 	// the limit itself and hands its cancel to the body.
-	t.pipe = newPolicies[*http.Response](&t.cfg, newBreakerSet(cfg.Breaker), nil)
+	t.pipe = newPolicies[*http.Response](&t.cfg, nil)
 	return t, nil
 }
 
-// Breakers returns the circuit breakers the Transport has made so far, by
-// host. It is empty when [Config.Breaker] is nil.
+// Breakers returns the circuit breakers the Transport keeps (see
+// [Config.Breaker]), by host. It is empty when Config.Breaker is nil.
 func (t *Transport) Breakers() map[string]*breaker.CircuitBreaker {
-	return t.pipe.breakers.all()
+	return t.pipe.all()
 }
 
 // RoundTrip sends req through the pipeline. It returns a response with a
