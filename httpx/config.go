@@ -65,8 +65,10 @@ type Config struct {
 
 	// HTTPClient is the client a Client sends requests with. Nil means a
 	// client of steady's own, with a transport tuned for API calls (pooled
-	// connections, HTTP/2, no overall Timeout: the policies set limits
-	// through the context). Its Timeout, if set, still applies. A Transport
+	// connections, HTTP/2, response headers up to 1 MiB, no overall
+	// Timeout: the policies set limits through the context). Its Timeout,
+	// if set, still applies. Without a CheckRedirect of its own, a copy of
+	// it with steady's is used (see "What errors show"). A Transport
 	// ignores it.
 	HTTPClient *http.Client
 }

@@ -5,7 +5,9 @@ package httpx_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -22,6 +24,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 // rawServer serves each request on a raw loopback connection with the
@@ -302,4 +306,83 @@ func TestHostile_redirectLoopIsNotRetried(t *testing.T) {
 		require.Error(t, err)
 		assert.EqualValues(t, 6, hits.Load(), "3 attempts of 2 requests: the user's policy decides")
 	})
+}
+
+// slowServers stall, trickle, flood or ask for a long wait. Each call has
+// a 2 s deadline and an attempt Timeout of 300 ms, far below the servers'
+// 3 s sleeps, and must return long before the server would have finished.
+var slowServers = []struct {
+	name    string
+	handler func(w http.ResponseWriter, r *http.Request, hit int64)
+	cfg     httpx.Config
+	want    func(t *testing.T, err error)
+}{
+	{"slow headers", func(w http.ResponseWriter, r *http.Request, _ int64) {
+		sleep(r, 3*time.Second)
+	}, httpx.Config{}, isTimeout},
+	{"body stalls after the headers", func(w http.ResponseWriter, r *http.Request, _ int64) {
+		w.Header().Set("Content-Length", "10")
+		_, _ = io.WriteString(w, "abc")
+		w.(http.Flusher).Flush()
+		sleep(r, 3*time.Second)
+	}, httpx.Config{}, isTimeout},
+	{"body trickles", func(w http.ResponseWriter, r *http.Request, _ int64) {
+		for r.Context().Err() == nil {
+			_, _ = io.WriteString(w, "a")
+			w.(http.Flusher).Flush()
+			sleep(r, 50*time.Millisecond)
+		}
+	}, httpx.Config{}, isTimeout},
+	{"endless body", func(w http.ResponseWriter, r *http.Request, _ int64) {
+		chunk := make([]byte, 32<<10)
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}, httpx.Config{MaxBodySize: 1 << 20}, func(t *testing.T, err error) {
+		require.ErrorIs(t, err, httpx.ErrBodyTooLarge)
+	}},
+	{"huge headers", func(w http.ResponseWriter, r *http.Request, _ int64) {
+		for i := range 64 {
+			w.Header().Set(fmt.Sprintf("X-Junk-%d", i), strings.Repeat("j", 32<<10))
+		}
+	}, httpx.Config{}, func(t *testing.T, err error) {
+		require.Error(t, err, "2 MiB of headers is no API response")
+	}},
+	{"Retry-After of ten years", func(w http.ResponseWriter, r *http.Request, _ int64) {
+		w.Header().Set("Retry-After", strconv.Itoa(10*365*24*3600))
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}, httpx.Config{Retry: &retry.Config{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxRetryAfter: 48 * time.Hour}},
+		func(t *testing.T, err error) {
+			var se *httpx.StatusError
+			require.ErrorAs(t, err, &se, "the wait would pass the deadline: the last response's error, at once")
+			assert.Equal(t, 24*time.Hour, se.Wait, "capped")
+		}},
+}
+
+func isTimeout(t *testing.T, err error) {
+	t.Helper()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	var te *timeout.Error
+	assert.ErrorAs(t, err, &te, "the attempt's limit, not the caller's deadline")
+}
+
+func TestHostile_slowServersDoNotHoldTheCaller(t *testing.T) {
+	t.Parallel()
+	for _, tc := range slowServers {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, _ := server(t, tc.handler)
+			cfg := tc.cfg
+			cfg.Timeout = 300 * time.Millisecond
+			c := httptestClient(t, cfg)
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := c.Get(ctx, srv.URL)
+			tc.want(t, err)
+			assert.Less(t, time.Since(start), 2500*time.Millisecond, "returned long before the server's 3 s")
+		})
+	}
 }
