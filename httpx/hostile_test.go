@@ -6,6 +6,7 @@ package httpx_test
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -385,4 +387,132 @@ func TestHostile_slowServersDoNotHoldTheCaller(t *testing.T) {
 			assert.Less(t, time.Since(start), 2500*time.Millisecond, "returned long before the server's 3 s")
 		})
 	}
+}
+
+// harmlessParams mirrors the allowlist of query names whose values errors
+// may show (see the package doc).
+var harmlessParams = []string{"page", "per_page", "page_size", "limit", "offset", "sort", "order"}
+
+// FuzzURLToError takes URL templates whose {u}, {p} and {t} are replaced by
+// a user name, a password and a token, calls them through ParseURL and
+// Client.Get (against a server answering 500, and against a closed port),
+// and checks that no error shows a secret, unless the URL put it where
+// errors show things: the scheme, the host, the path, a query name or an
+// allowlisted query value.
+func FuzzURLToError(f *testing.F) {
+	toTemplate := strings.NewReplacer("alice", "{u}", "hunter2", "{p}", "k3y-s3cret", "{t}")
+	for _, row := range badURLs {
+		f.Add(toTemplate.Replace(row.raw))
+	}
+	f.Add("http://{u}:{p}@127.0.0.1:8080/x?api_key={t}&page=2")
+	f.Add("http://{u}@h/?a=1;token={t}#{p}")
+	f.Add("https://{u}:{p}@h/?{t}")
+
+	srv, _ := server(f, statuses(500))
+	dialTo := func(addr string) *http.Client {
+		tr := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}}
+		return &http.Client{Transport: tr}
+	}
+	clients := []*httpx.Client{
+		httptestClient(f, httpx.Config{Timeout: 2 * time.Second, HTTPClient: dialTo(srv.Listener.Addr().String())}),
+		httptestClient(f, httpx.Config{Timeout: 2 * time.Second, HTTPClient: dialTo("127.0.0.1:1")}),
+	}
+	secrets := strings.NewReplacer("{u}", "Uu7user", "{p}", "Pp7pass", "{t}", "Tt7tokn")
+
+	f.Fuzz(func(t *testing.T, template string) {
+		if len(template) > 1024 {
+			t.Skip()
+		}
+		raw := secrets.Replace(template)
+		check := []string{"Uu7user", "Pp7pass", "Tt7tokn"}
+		if u, err := url.Parse(raw); err == nil {
+			shown := []string{u.Scheme, u.Host, u.Path, u.EscapedPath()}
+			for _, part := range strings.FieldsFunc(u.RawQuery, func(r rune) bool { return r == '&' || r == ';' }) {
+				name, value, _ := strings.Cut(part, "=")
+				shown = append(shown, name, unescape(name))
+				if slices.Contains(harmlessParams, strings.ToLower(unescape(name))) {
+					shown = append(shown, value, unescape(value))
+				}
+			}
+			check = slices.DeleteFunc(check, func(s string) bool {
+				return slices.ContainsFunc(shown, func(p string) bool { return strings.Contains(p, s) })
+			})
+		}
+		var errs []error
+		if _, err := httpx.ParseURL(raw); err != nil {
+			errs = append(errs, err)
+		}
+		for _, c := range clients {
+			if _, err := c.Get(t.Context(), raw); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		for _, err := range errs {
+			for _, s := range check {
+				if strings.Contains(err.Error(), s) {
+					t.Fatalf("the error for %q shows %q: %v", raw, s, err)
+				}
+			}
+		}
+	})
+}
+
+func unescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// FuzzBodyShapes has a raw server declare any Content-Length and send any
+// body, and checks that Client.Get never panics, returns at most the limit
+// (and no more than was sent), and allocates in proportion to what arrived,
+// not to what was declared.
+func FuzzBodyShapes(f *testing.F) {
+	for _, row := range bodyShapes {
+		if n, err := strconv.ParseInt(row.declared, 10, 64); err == nil {
+			f.Add(n, []byte(row.body))
+		}
+	}
+	f.Add(int64(-1<<63), []byte("x"))
+	f.Add(int64(20), []byte(strings.Repeat("y", 20)))
+
+	base := rawServer(f, func(r *http.Request) (string, bool) {
+		q := r.URL.Query()
+		body, _ := hex.DecodeString(q.Get("body"))
+		return "HTTP/1.1 200 OK\r\nContent-Length: " + q.Get("cl") + "\r\nConnection: close\r\n\r\n" + string(body), false
+	})
+	type limited struct {
+		c     *httpx.Client
+		limit int64
+	}
+	clients := []limited{
+		{httptestClient(f, httpx.Config{Timeout: 2 * time.Second, MaxBodySize: 16}), 16},
+		{httptestClient(f, httpx.Config{Timeout: 2 * time.Second, MaxBodySize: math.MaxInt64}), math.MaxInt64},
+	}
+
+	f.Fuzz(func(t *testing.T, declared int64, body []byte) {
+		if len(body) > 64<<10 {
+			t.Skip()
+		}
+		target := base + "/?cl=" + strconv.FormatInt(declared, 10) + "&body=" + hex.EncodeToString(body)
+		for _, lc := range clients {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			before := ms.TotalAlloc
+			resp, err := lc.c.Get(t.Context(), target)
+			runtime.ReadMemStats(&ms)
+			if grown := ms.TotalAlloc - before; grown > 2<<20+4*uint64(len(body)) {
+				t.Fatalf("declared %d, sent %d bytes: the call allocated %d bytes", declared, len(body), grown)
+			}
+			if err != nil {
+				continue
+			}
+			if int64(len(resp.Body)) > lc.limit || !strings.HasPrefix(string(body), string(resp.Body)) {
+				t.Fatalf("declared %d, sent %d bytes, limit %d: got %d bytes", declared, len(body), lc.limit, len(resp.Body))
+			}
+		}
+	})
 }
