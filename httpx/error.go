@@ -153,6 +153,8 @@ func safeNode(err error, cause error) bool {
 		x509.UnknownAuthorityError, x509.HostnameError, x509.CertificateInvalidError,
 		*timeout.Error, *StatusError, *bodyTooLargeError, *invalidURLError, *tooManyRedirectsError:
 		return true
+	case *url.Error:
+		return false // it quotes a URL, timeout or not
 	case interface{ Timeout() bool }:
 		return e.Timeout() // net/http's own timeouts have fixed texts
 	}

@@ -117,6 +117,9 @@ func TestSanitize(t *testing.T) {
 		{"bare URL cut", fmt.Errorf("proxy http://a:b@h/ refused: %w", opErr), "proxy", false, syscall.ECONNREFUSED},
 		{"nothing left", errors.New(`"http://a:b@h/"`), "request failed", false, nil},
 		{"no URL", errors.New("stopped after 10 redirects"), "stopped after 10 redirects", false, nil},
+		{"a *url.Error is never kept, even as a timeout",
+			&net.OpError{Op: "proxyconnect", Net: "tcp", Err: &url.Error{Op: "Get", URL: "http://h/?token=s3cret", Err: context.DeadlineExceeded}},
+			"proxyconnect tcp: Get", false, context.DeadlineExceeded},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
