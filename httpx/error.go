@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -126,6 +127,9 @@ func redactErr(err error, u *url.URL, cause error) error {
 // any bytes in its Location header or its malformed response, and net/http
 // quotes them.
 func sanitize(err error, cause error) error {
+	if cause != nil && !reflect.TypeOf(cause).Comparable() {
+		cause = nil // safeNode compares with ==
+	}
 	if err == nil || safeChain(err, cause) {
 		return err
 	}

@@ -133,7 +133,13 @@ func TestSanitize(t *testing.T) {
 			}
 		})
 	}
+	assert.NotPanics(t, func() { sanitize(uncomparable{}, uncomparable{}) }, "a cause that == cannot compare")
 	var ne net.Error
 	assert.ErrorAs(t, sanitize(fmt.Errorf("x %q: %w", "y", opErr), nil), &ne, "errors.As reaches a kept part")
 	assert.False(t, retry.IsRetryable(sanitize(retry.Permanent(errors.New(`mine "x"`)), nil)), "a Permanent mark survives")
 }
+
+// uncomparable is an error value that == panics on.
+type uncomparable struct{ _ []int }
+
+func (uncomparable) Error() string { return "uncomparable" }
