@@ -15,9 +15,15 @@ const DefaultMaxBodySize int64 = 10 << 20
 // longer one is cheaper to abandon than to read.
 const drainLimit = 4 << 10
 
-// readBody reads all of body, up to limit bytes. It returns errTooLarge
-// without reading when the declared length is already over the limit, and
-// after reading limit+1 bytes otherwise.
+// maxPresize caps how much of a declared Content-Length readBody reserves
+// up front: a server can declare any length, so the buffer grows with what
+// actually arrives.
+const maxPresize = 64 << 10
+
+// readBody reads all of body, up to limit bytes, and reports whether it was
+// larger. A declared length (contentLength, -1 when unknown) over the limit
+// fails at once without reading; otherwise it only pre-sizes the buffer, by
+// at most maxPresize.
 func readBody(body io.Reader, contentLength, limit int64) ([]byte, bool, error) {
 	if contentLength > limit {
 		return nil, true, nil
@@ -25,7 +31,7 @@ func readBody(body io.Reader, contentLength, limit int64) ([]byte, bool, error) 
 	var buf bytes.Buffer
 	if contentLength > 0 {
 		// One extra byte so that reaching EOF does not regrow the buffer.
-		buf.Grow(int(contentLength) + 1)
+		buf.Grow(int(min(contentLength, maxPresize)) + 1)
 	}
 	read := limit
 	if read < math.MaxInt64 {

@@ -458,7 +458,7 @@ func assertNoSecrets(t *testing.T, msg string) {
 	}
 }
 
-func httptestClient(t *testing.T, cfg httpx.Config) *httpx.Client {
+func httptestClient(t testing.TB, cfg httpx.Config) *httpx.Client {
 	t.Helper()
 	c, err := httpx.NewClient(cfg)
 	require.NoError(t, err)

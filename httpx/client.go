@@ -23,11 +23,10 @@ import (
 // it holds the breakers of the hosts it calls and, through its http.Client,
 // a pool of connections.
 type Client struct {
-	hc       *http.Client
-	cfg      Config
-	maxBody  int64
-	breakers *breakerSet
-	pipe     *policies[*APIResponse]
+	hc      *http.Client
+	cfg     Config
+	maxBody int64
+	pipe    *policies[*APIResponse]
 }
 
 // NewClient returns a Client configured by cfg, or a *resilience.ConfigError
@@ -40,9 +39,14 @@ func NewClient(cfg Config) (*Client, error) {
 		r := *cfg.Retry // a private copy: the caller may change theirs
 		cfg.Retry = &r
 	}
-	c := &Client{hc: cfg.HTTPClient, cfg: cfg, maxBody: cfg.MaxBodySize, breakers: newBreakerSet(cfg.Breaker)}
-	if c.hc == nil {
+	c := &Client{hc: cfg.HTTPClient, cfg: cfg, maxBody: cfg.MaxBodySize}
+	switch {
+	case c.hc == nil:
 		c.hc = defaultHTTPClient
+	case c.hc.CheckRedirect == nil:
+		hc := *c.hc // a copy: the caller's client is theirs
+		hc.CheckRedirect = checkRedirect
+		c.hc = &hc
 	}
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxBodySize
@@ -51,25 +55,26 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Timeout > 0 {
 		limit = timeout.WithTimeout[*APIResponse](cfg.Timeout)
 	}
-	c.pipe = newPolicies(&c.cfg, c.breakers, limit)
+	c.pipe = newPolicies(&c.cfg, limit)
 	return c, nil
 }
 
 // defaultHTTPClient is shared by every Client made without an HTTPClient,
 // so that they share one connection pool. It has no Timeout: limits come
 // from the policies, through the request's context.
-var defaultHTTPClient = &http.Client{Transport: newDefaultTransport()}
+var defaultHTTPClient = &http.Client{Transport: newDefaultTransport(), CheckRedirect: checkRedirect}
 
 func newDefaultTransport() *http.Transport {
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    16,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: 1 << 20, // net/http's default, 10 MiB, is no API's
 	}
 }
 
@@ -85,12 +90,21 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*APIResponse, error) {
 	return c.get(ctx, u)
 }
 
-// get GETs the checked URL u.
+// get GETs the checked URL u. The request is built from u itself, not
+// from its string, which would be parsed again (and quoted in full in the
+// error, should that fail).
 func (c *Client) get(ctx context.Context, u *url.URL) (*APIResponse, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("httpx: GET %s: %w", redactURL(u), err)
-	}
+	uc := *u
+	uc.Host = strings.TrimSuffix(uc.Host, ":") // as http.NewRequest does
+	req := (&http.Request{
+		Method:     http.MethodGet,
+		URL:        &uc,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header),
+		Host:       uc.Host,
+	}).WithContext(ctx)
 	return c.do(ctx, req)
 }
 
@@ -105,34 +119,38 @@ func (c *Client) get(ctx context.Context, u *url.URL) (*APIResponse, error) {
 // (a timeout, a broken connection, [ErrBodyTooLarge]) is never returned cut
 // short. Invalid input (a nil ctx or request, a URL that is not absolute
 // http or https) fails at once, without a request; [ErrInvalidURL] marks a
-// bad URL.
+// bad URL. Like http.Client.Do, Do closes req.Body, even on errors.
 //
 // Requests whose method is not idempotent, or whose body cannot be
 // replayed, are sent once (see [Config.RetryNonIdempotent]).
 func (c *Client) Do(ctx context.Context, req *http.Request) (*APIResponse, error) {
 	if ctx == nil {
+		closeRequestBody(req)
 		return nil, resilience.ErrNilContext
 	}
 	if req == nil {
 		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "req", Want: "a non-nil *http.Request"}
 	}
 	if err := checkURL(req.URL); err != nil {
+		closeRequestBody(req)
 		return nil, err
 	}
 	return c.do(ctx, req)
 }
 
-// do is Do for a request whose URL has been checked.
+// do is Do for a request whose URL has been checked. Like http.Client.Do,
+// it closes req.Body, even on errors.
 func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error) {
 	start := time.Now()
 	p, err := c.pipe.forRequest(req.URL, mayRetry(req, &c.cfg))
 	if err != nil {
+		closeRequestBody(req)
 		return nil, err
 	}
 	cl := &call{c: c, req: req}
 	resp, err := p(cl.attempt)(ctx)
-	if cl.attempts == 0 && req.Body != nil {
-		_ = req.Body.Close() // rejected before any attempt: nobody else will
+	if cl.attempts == 0 {
+		closeRequestBody(req) // rejected before any attempt: nobody else will
 	}
 	if resp == nil && err != nil {
 		resp = cl.last
@@ -144,10 +162,10 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error
 	return resp, err
 }
 
-// Breakers returns the circuit breakers the Client has made so far, by
-// host. It is empty when [Config.Breaker] is nil.
+// Breakers returns the circuit breakers the Client keeps (see
+// [Config.Breaker]), by host. It is empty when Config.Breaker is nil.
 func (c *Client) Breakers() map[string]*breaker.CircuitBreaker {
-	return c.breakers.all()
+	return c.pipe.all()
 }
 
 // call is the state of one Client.Do: the attempts made and the last
@@ -170,7 +188,7 @@ func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
 	}
 	resp, err := cl.c.hc.Do(r)
 	if err != nil {
-		return nil, redactErr(err, req.URL)
+		return nil, redactErr(err, req.URL, context.Cause(ctx))
 	}
 	declared := resp.ContentLength
 	if req.Method == http.MethodHead {
@@ -184,7 +202,7 @@ func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
 	case err != nil:
 		// No response: its body would be cut short, and a caller that
 		// checks resp != nil must not take it for the whole.
-		return nil, fmt.Errorf("httpx: %s %s: reading the body: %w", req.Method, redactURL(req.URL), err)
+		return nil, fmt.Errorf("httpx: %s %s: reading the body: %w", req.Method, redactURL(req.URL), sanitize(err, context.Cause(ctx)))
 	}
 	ar := &APIResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
 	cl.last = ar
@@ -204,7 +222,8 @@ func newStatusError(req *http.Request, resp *http.Response) *StatusError {
 
 // ParseURL parses raw and checks it the way every call of this package
 // does before sending anything: an absolute http or https URL with a host
-// and, if given, a port from 1 to 65535. Its errors wrap [ErrInvalidURL]
+// and, if given, a port from 1 to 65535, whose string form parses back to
+// the same URL. Its errors wrap [ErrInvalidURL]
 // and never repeat raw, which may hold a credential in a place redaction
 // cannot recognise (a forgotten scheme or host turns "user:password@host"
 // into a scheme and an opaque part, or "http://user:12345678/" into a host
@@ -255,6 +274,12 @@ func checkURL(u *url.URL) error {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return &invalidURLError{reason: "port is not a number from 1 to 65535"}
 		}
+	}
+	// net/http sends, and quotes in its errors, u.String(): it must parse
+	// back to the same URL.
+	s := u.String()
+	if v, err := url.Parse(s); err != nil || v.String() != s {
+		return &invalidURLError{reason: "does not parse back from its string form"}
 	}
 	return nil
 }

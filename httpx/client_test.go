@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -245,4 +248,84 @@ func TestClient_hugeBodyLimit(t *testing.T) {
 	resp, err := c.Get(t.Context(), srv.URL)
 	require.NoError(t, err)
 	assert.Equal(t, "OK", string(resp.Body))
+}
+
+// closeRecorder is a request body that records whether it was closed.
+type closeRecorder struct {
+	io.Reader
+	closed bool
+}
+
+func (b *closeRecorder) Close() error { b.closed = true; return nil }
+
+func TestClientAndTransport_closeRequestBodyOnEarlyErrors(t *testing.T) {
+	t.Parallel()
+	c := httptestClient(t, httpx.Config{})
+	tr, err := httpx.NewTransport(nil, httpx.Config{})
+	require.NoError(t, err)
+	ftp, _ := url.Parse("ftp://example.com/")
+	tests := []struct {
+		name string
+		url  *url.URL
+		ctx  context.Context
+	}{
+		{"unsupported scheme", ftp, t.Context()},
+		{"nil URL", nil, t.Context()},
+		{"nil context", ftp, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := &closeRecorder{Reader: strings.NewReader("payload")}
+			req := &http.Request{Method: http.MethodPost, URL: tc.url, Header: http.Header{}, Body: body}
+			_, err := c.Do(tc.ctx, req)
+			require.Error(t, err)
+			assert.True(t, body.closed, "Client.Do closes the body, as http.Client.Do does")
+
+			if tc.ctx == nil {
+				return // a RoundTripper has no context argument
+			}
+			body = &closeRecorder{Reader: strings.NewReader("payload")}
+			req = &http.Request{Method: http.MethodPost, URL: tc.url, Header: http.Header{}, Body: body}
+			_, err = tr.RoundTrip(req.WithContext(tc.ctx))
+			require.Error(t, err)
+			assert.True(t, body.closed, "Transport.RoundTrip closes the body, as a RoundTripper must")
+		})
+	}
+}
+
+func TestClient_breakersKeptForABoundedNumberOfHosts(t *testing.T) {
+	t.Parallel()
+	const maxHosts, sick = 1024, 3 // maxHosts as documented on Config.Breaker
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, _ int64) {
+		if strings.HasPrefix(r.Host, "sick") {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	// Every host name leads to srv.
+	tr := &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+		},
+	}
+	c := httptestClient(t, httpx.Config{
+		HTTPClient: &http.Client{Transport: tr},
+		Breaker:    &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour},
+	})
+	for i := range sick {
+		_, err := c.Get(t.Context(), fmt.Sprintf("http://sick%d.test/", i))
+		require.Error(t, err)
+	}
+	for i := range maxHosts + 100 {
+		_, err := c.Get(t.Context(), fmt.Sprintf("http://h%d.test/", i))
+		require.NoError(t, err)
+	}
+	bs := c.Breakers()
+	assert.LessOrEqual(t, len(bs), maxHosts)
+	for i := range sick {
+		cb := bs[fmt.Sprintf("sick%d.test", i)]
+		require.NotNil(t, cb, "an open breaker is never forgotten")
+		assert.Equal(t, breaker.StateOpen, cb.State())
+	}
+	assert.Contains(t, bs, fmt.Sprintf("h%d.test", maxHosts+99), "the most recent host is kept")
 }

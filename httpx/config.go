@@ -49,8 +49,12 @@ type Config struct {
 	// error for which errors.Is(err, breaker.ErrOpen) holds. Unless the
 	// settings have an IsFailure of their own, a 4xx other than 408 and
 	// 429 and a body over MaxBodySize do not count against the host: they
-	// show it is up. Breakers are kept for the life of the Client, one per
-	// host:port it has called.
+	// show it is up.
+	//
+	// Breakers are kept for at most 1024 hosts: a call to a new host past
+	// that forgets the least recently used host whose breaker is closed
+	// (called again, it starts afresh). Open and half-open breakers are
+	// never forgotten, so a sick host is not called at full rate again.
 	Breaker *breaker.Settings
 
 	// MaxBodySize is the largest response body a Client reads into memory,
@@ -61,8 +65,10 @@ type Config struct {
 
 	// HTTPClient is the client a Client sends requests with. Nil means a
 	// client of steady's own, with a transport tuned for API calls (pooled
-	// connections, HTTP/2, no overall Timeout: the policies set limits
-	// through the context). Its Timeout, if set, still applies. A Transport
+	// connections, HTTP/2, response headers up to 1 MiB, no overall
+	// Timeout: the policies set limits through the context). Its Timeout,
+	// if set, still applies. Without a CheckRedirect of its own, a copy of
+	// it with steady's is used (see "What errors show"). A Transport
 	// ignores it.
 	HTTPClient *http.Client
 }

@@ -53,7 +53,23 @@
 //	errors.Is(err, httpx.ErrBodyTooLarge)
 //	errors.Is(err, httpx.ErrInvalidURL)
 //
-// URLs in errors are redacted: the user name and password and the values
-// of query parameters that look like credentials (api_key, token,
-// signature, ...) read REDACTED.
+// # What errors show
+//
+// URLs in errors are redacted. The user name and password read REDACTED,
+// and so does every query value, except those of a short allowlist of
+// paging and ordering parameters (page, per_page, page_size, limit,
+// offset, sort, order; names matched case-insensitively). "&" and ";" both
+// separate parameters; a part without "=" is redacted whole. The fragment
+// is dropped. Paths and hosts are shown: keep secrets out of them.
+//
+// A server chooses what net/http quotes in its errors (a Location header,
+// a malformed response line), so an error from net/http is kept as it is
+// only when every error in its chain is of a kind whose text cannot carry
+// a URL: context errors, io.EOF, io.ErrUnexpectedEOF, timeouts, and net,
+// TLS and x509 errors, and this package's own. Any other error's text is
+// cut before the first quote, "://", "@", "?", "#", "=" or "%"; errors.Is
+// and errors.As still find the kept errors of its chain.
+//
+// A redirect loop (more than 10 redirects) fails the call and is not
+// retried. A Config.HTTPClient with a CheckRedirect of its own keeps it.
 package httpx

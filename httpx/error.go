@@ -1,12 +1,24 @@
 package httpx
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"reflect"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
+
+	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 // StatusError reports a response whose status code is not 2xx. The calls
@@ -17,7 +29,7 @@ import (
 //	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound { ... }
 type StatusError struct {
 	Method     string // the request method, e.g. "GET"
-	URL        string // the request URL, credentials redacted
+	URL        string // the request URL, redacted (see "What errors show")
 	StatusCode int    // e.g. 503
 	// Wait is the delay the server asked for in a Retry-After header
 	// (seconds or an HTTP date, never negative, at most 24h); zero when it
@@ -95,13 +107,166 @@ func (e *invalidURLError) Error() string {
 
 func (e *invalidURLError) Unwrap() error { return ErrInvalidURL }
 
-// redactErr replaces the URL in the *url.Error that net/http returns with
-// a redacted one. net/http strips the password but keeps the user name, and
-// keeps query credentials. Other errors pass through unchanged.
-func redactErr(err error, u *url.URL) error {
-	var ue *url.Error
-	if !errors.As(err, &ue) {
+// redactErr makes an error of net/http (or of a base RoundTripper) for a
+// request to u safe to print. A *url.Error gets u, redacted, as its URL
+// (net/http keeps the user name and the query), and its Err goes through
+// sanitize; any other error goes through sanitize. cause, when not nil, is
+// the attempt context's cause: it is the caller's own, so it is kept.
+func redactErr(err error, u *url.URL, cause error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return &url.Error{Op: ue.Op, URL: redactURL(u), Err: sanitize(ue.Err, cause)}
+	}
+	return sanitize(err, cause)
+}
+
+// sanitize returns err unchanged when every error in its chain is of a
+// type whose text cannot carry a URL or a server's bytes (see safeNode).
+// Otherwise it returns a *sanitizedError: err's text cut before anything
+// that may be a URL or quoted input, which unwraps to the safe parts of
+// err's chain, so errors.Is and errors.As still find them. A server can put
+// any bytes in its Location header or its malformed response, and net/http
+// quotes them.
+func sanitize(err error, cause error) error {
+	if cause != nil && !reflect.TypeOf(cause).Comparable() {
+		cause = nil // safeNode compares with ==
+	}
+	if err == nil || safeChain(err, cause) {
 		return err
 	}
-	return &url.Error{Op: ue.Op, URL: redactURL(u), Err: ue.Err}
+	s := &sanitizedError{msg: cutAtURL(err.Error()), retryable: retry.IsRetryable(err)}
+	var ne interface{ Timeout() bool }
+	s.timeout = errors.As(err, &ne) && ne.Timeout()
+	collectSafe(err, cause, &s.kept)
+	return s
+}
+
+// safeNode reports whether err's own text, leaving aside the errors it
+// wraps, cannot carry a URL or bytes from the server: the context errors,
+// EOFs, timeouts, network and TLS errors, and the errors of this package.
+func safeNode(err error, cause error) bool {
+	if err == cause {
+		return true
+	}
+	switch err {
+	case context.Canceled, context.DeadlineExceeded, io.EOF, io.ErrUnexpectedEOF:
+		return true
+	}
+	switch e := err.(type) {
+	case *net.OpError, *net.DNSError, *net.AddrError, *os.SyscallError, syscall.Errno,
+		tls.RecordHeaderError, tls.AlertError, *tls.CertificateVerificationError,
+		x509.UnknownAuthorityError, x509.HostnameError, x509.CertificateInvalidError,
+		*timeout.Error, *StatusError, *bodyTooLargeError, *invalidURLError, *tooManyRedirectsError:
+		return true
+	case *url.Error:
+		return false // it quotes a URL, timeout or not
+	case interface{ Timeout() bool }:
+		return e.Timeout() // net/http's own timeouts have fixed texts
+	}
+	return false
+}
+
+// safeChain reports whether err and everything it wraps is safeNode.
+func safeChain(err error, cause error) bool {
+	for err != nil {
+		if !safeNode(err, cause) {
+			return false
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if !safeChain(e, cause) {
+					return false
+				}
+			}
+			return true
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// collectSafe appends to kept the outermost parts of err's chain that are
+// safeChain.
+func collectSafe(err error, cause error, kept *[]error) {
+	for err != nil {
+		if safeChain(err, cause) {
+			*kept = append(*kept, err)
+			return
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				collectSafe(e, cause, kept)
+			}
+			return
+		default:
+			return
+		}
+	}
+}
+
+// cutAtURL returns msg up to the first character that may start a URL, a
+// credential or quoted input, without the separators left dangling.
+func cutAtURL(msg string) string {
+	if i := strings.IndexAny(msg, "\"'`@?#=%"); i >= 0 {
+		msg = msg[:i]
+	}
+	if i := strings.Index(msg, "://"); i >= 0 {
+		msg = msg[:i]
+		if j := strings.LastIndexAny(msg, " \t:"); j >= 0 {
+			msg = msg[:j+1] // the scheme too
+		}
+	}
+	msg = strings.TrimRight(msg, " \t:,;")
+	if msg == "" {
+		return "request failed"
+	}
+	return msg
+}
+
+// sanitizedError stands for an error whose text may hold what must not be
+// printed; see sanitize.
+type sanitizedError struct {
+	msg       string
+	kept      []error
+	retryable bool // what retry's default rule said of the original
+	timeout   bool // whether the original was a timeout
+}
+
+func (e *sanitizedError) Error() string   { return e.msg }
+func (e *sanitizedError) Unwrap() []error { return e.kept }
+
+// Retryable keeps the original's verdict for the retry policy.
+func (e *sanitizedError) Retryable() bool { return e.retryable }
+
+// Timeout keeps the original's answer for net.Error and *url.Error.
+func (e *sanitizedError) Timeout() bool { return e.timeout }
+
+// maxRedirects is how many redirects a call follows, as net/http's default.
+const maxRedirects = 10
+
+// tooManyRedirectsError ends a call that was redirected more than
+// maxRedirects times: a loop, which retrying would only repeat.
+type tooManyRedirectsError struct{}
+
+func (*tooManyRedirectsError) Error() string {
+	return "httpx: stopped after " + strconv.Itoa(maxRedirects) + " redirects"
+}
+
+// Retryable is false: a redirect loop is not a transient fault.
+func (*tooManyRedirectsError) Retryable() bool { return false }
+
+// checkRedirect is the CheckRedirect of steady's http.Client and of a
+// copy of a user's that has none: net/http's default policy, with an error
+// that stops retries.
+func checkRedirect(_ *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return &tooManyRedirectsError{}
+	}
+	return nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // server starts a real loopback server whose handler is h, counting hits.
-func server(t *testing.T, h func(w http.ResponseWriter, r *http.Request, hit int64)) (*httptest.Server, *atomic.Int64) {
+func server(t testing.TB, h func(w http.ResponseWriter, r *http.Request, hit int64)) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
@@ -11,22 +12,21 @@ import (
 	"github.com/steadyhq/steady/resilience/retry"
 )
 
-// breakerSet holds one circuit breaker per upstream host, made on first
-// use from the same settings. It is safe for concurrent use.
-type breakerSet struct {
-	settings breaker.Settings
-	m        sync.Map // host → *breaker.CircuitBreaker
-}
+// maxHosts bounds the hosts a Client or Transport keeps a breaker (and
+// pipelines) for; see [Config.Breaker].
+const maxHosts = 1024
 
-func newBreakerSet(s *breaker.Settings) *breakerSet {
+// breakerSettings returns the settings each host's breaker is made from,
+// or nil for none: s with IsFailure defaulted.
+func breakerSettings(s *breaker.Settings) *breaker.Settings {
 	if s == nil {
 		return nil
 	}
-	bs := &breakerSet{settings: *s}
-	if bs.settings.IsFailure == nil {
-		bs.settings.IsFailure = isUpstreamFailure
+	st := *s
+	if st.IsFailure == nil {
+		st.IsFailure = isUpstreamFailure
 	}
-	return bs
+	return &st
 }
 
 // isUpstreamFailure is the breakers' default IsFailure: an error counts
@@ -41,52 +41,32 @@ func isUpstreamFailure(err error) bool {
 	return !errors.Is(err, ErrBodyTooLarge)
 }
 
-// get returns the breaker for host, creating it if needed. The settings
-// were validated when the Client or Transport was made, so New cannot fail
-// here except with a Name-specific problem, which it reports.
-func (s *breakerSet) get(host string) (*breaker.CircuitBreaker, error) {
-	if cb, ok := s.m.Load(host); ok {
-		return cb.(*breaker.CircuitBreaker), nil
-	}
-	st := s.settings
-	st.Name = host
-	cb, err := breaker.New(st)
-	if err != nil {
-		return nil, err
-	}
-	actual, _ := s.m.LoadOrStore(host, cb)
-	return actual.(*breaker.CircuitBreaker), nil
-}
-
-// all returns a copy of the host → breaker map.
-func (s *breakerSet) all() map[string]*breaker.CircuitBreaker {
-	out := make(map[string]*breaker.CircuitBreaker)
-	if s == nil {
-		return out
-	}
-	s.m.Range(func(k, v any) bool {
-		out[k.(string)] = v.(*breaker.CircuitBreaker)
-		return true
-	})
-	return out
-}
-
 // policies is the part of a pipeline that does not depend on the request:
 // Monitor, (per host) Breaker, Retry, and for a Client the attempt Timeout,
 // in the recommended order.
 type policies[T any] struct {
 	monitor  resilience.Policy[T] // nil when no Metrics
-	breakers *breakerSet          // nil when no Breaker
+	breakers *breaker.Settings    // nil when no Breaker
 	retry    resilience.Policy[T] // nil when no Retry
 	timeout  resilience.Policy[T] // nil when no Timeout (and always for a Transport)
 
-	// The composed pipelines, built on first use and kept: by host when
-	// there are breakers (each host has its own), else under "".
-	withRetry, noRetry sync.Map // string → resilience.Policy[T]
+	// The composed pipelines, by host when there are breakers (each host
+	// has its own), else under "". At most maxHosts hosts are kept, plus
+	// those whose breaker is not closed.
+	mu    sync.RWMutex
+	hosts map[string]*hostPipes[T]
+	clock atomic.Uint64 // counts uses, to tell the least recently used host
 }
 
-func newPolicies[T any](cfg *Config, bs *breakerSet, limit resilience.Policy[T]) *policies[T] {
-	p := &policies[T]{breakers: bs, timeout: limit}
+// hostPipes are the pipelines of one host.
+type hostPipes[T any] struct {
+	cb                 *breaker.CircuitBreaker // nil when no Breaker
+	withRetry, noRetry resilience.Policy[T]
+	used               atomic.Uint64 // policies.clock at the last use
+}
+
+func newPolicies[T any](cfg *Config, limit resilience.Policy[T]) *policies[T] {
+	p := &policies[T]{breakers: breakerSettings(cfg.Breaker), timeout: limit, hosts: make(map[string]*hostPipes[T])}
 	if cfg.Metrics != nil {
 		p.monitor = monitor.Monitor[T](cfg.Metrics)
 	}
@@ -99,31 +79,100 @@ func newPolicies[T any](cfg *Config, bs *breakerSet, limit resilience.Policy[T])
 // forRequest returns the composed pipeline for a request to u: with or
 // without retries (retryOK), with the breaker of u's host.
 func (p *policies[T]) forRequest(u *url.URL, retryOK bool) (resilience.Policy[T], error) {
-	cache, retrying := &p.noRetry, resilience.Policy[T](nil)
-	if retryOK && p.retry != nil {
-		cache, retrying = &p.withRetry, p.retry
-	}
 	var host string
 	if p.breakers != nil {
 		host = u.Host
 	}
-	if pipe, ok := cache.Load(host); ok {
-		return pipe.(resilience.Policy[T]), nil
+	p.mu.RLock()
+	h := p.hosts[host]
+	p.mu.RUnlock()
+	if h == nil {
+		var err error
+		if h, err = p.add(host); err != nil {
+			return nil, err
+		}
 	}
+	h.used.Store(p.clock.Add(1))
+	if retryOK && p.retry != nil {
+		return h.withRetry, nil
+	}
+	return h.noRetry, nil
+}
+
+// add makes the pipelines of host, first forgetting the least recently
+// used host whose breaker is closed when maxHosts are kept already. The
+// settings were validated when the Client or Transport was made, so
+// breaker.New cannot fail here except with a Name-specific problem, which
+// it reports.
+func (p *policies[T]) add(host string) (*hostPipes[T], error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if h := p.hosts[host]; h != nil {
+		return h, nil
+	}
+	h := &hostPipes[T]{}
 	var cb resilience.Policy[T]
 	if p.breakers != nil {
-		b, err := p.breakers.get(host)
+		st := *p.breakers
+		st.Name = host
+		b, err := breaker.New(st)
 		if err != nil {
 			return nil, err
 		}
-		cb = breaker.Breaker[T](b)
+		h.cb, cb = b, breaker.Breaker[T](b)
 	}
-	ps := make([]resilience.Policy[T], 0, 4)
-	for _, q := range []resilience.Policy[T]{p.monitor, cb, retrying, p.timeout} {
-		if q != nil {
-			ps = append(ps, q)
+	h.noRetry = compose(p.monitor, cb, nil, p.timeout)
+	h.withRetry = h.noRetry
+	if p.retry != nil {
+		h.withRetry = compose(p.monitor, cb, p.retry, p.timeout)
+	}
+	if len(p.hosts) >= maxHosts {
+		p.evictOne()
+	}
+	p.hosts[host] = h
+	return h, nil
+}
+
+// evictOne forgets the least recently used host whose breaker is closed,
+// if any: an open or half-open breaker is kept, or the sick host it guards
+// would be called again at full rate. p.mu must be held.
+func (p *policies[T]) evictOne() {
+	var oldest string
+	var oldestUse uint64
+	found := false
+	for host, h := range p.hosts {
+		if h.cb != nil && h.cb.State() != breaker.StateClosed {
+			continue
+		}
+		if u := h.used.Load(); !found || u < oldestUse {
+			oldest, oldestUse, found = host, u, true
 		}
 	}
-	pipe, _ := cache.LoadOrStore(host, resilience.Compose(ps...))
-	return pipe.(resilience.Policy[T]), nil
+	if found {
+		delete(p.hosts, oldest)
+	}
+}
+
+// compose composes the policies that are not nil, outermost first.
+func compose[T any](ps ...resilience.Policy[T]) resilience.Policy[T] {
+	kept := make([]resilience.Policy[T], 0, len(ps))
+	for _, q := range ps {
+		if q != nil {
+			kept = append(kept, q)
+		}
+	}
+	return resilience.Compose(kept...)
+}
+
+// all returns the breakers kept, by host.
+func (p *policies[T]) all() map[string]*breaker.CircuitBreaker {
+	out := make(map[string]*breaker.CircuitBreaker)
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for host, h := range p.hosts {
+		if h.cb != nil {
+			out[host] = h.cb
+		}
+	}
+	return out
 }

@@ -8,14 +8,19 @@ import (
 // redacted is what replaces a credential in anything steady prints.
 const redacted = "REDACTED"
 
-// sensitiveParams are query parameter names (lower case, matched as
-// substrings) whose values are treated as credentials: API keys, tokens,
-// signatures of pre-signed URLs.
-var sensitiveParams = []string{"key", "token", "secret", "password", "passwd", "pwd", "signature", "sig", "auth", "credential", "session"}
+// harmlessParams are the query parameter names (lower case, matched whole,
+// after unescaping) whose values steady prints: paging and ordering. Every
+// other value is redacted, since a name says little (key, sig, jwt, access,
+// X-Amz-Credential, ...), and search terms ("q") may be personal data.
+var harmlessParams = map[string]bool{
+	"page": true, "per_page": true, "page_size": true,
+	"limit": true, "offset": true, "sort": true, "order": true,
+}
 
-// redactURL returns u as a string that is safe to put in an error or a log:
-// the whole userinfo (user name and password) and the values of query
-// parameters that look like credentials are replaced by "REDACTED".
+// redactURL returns u as a string that is safe to put in an error or a
+// log: the whole userinfo reads REDACTED, as does every query value whose
+// name is not in harmlessParams, and the fragment is dropped. A query part
+// without "=" is redacted whole (it may be a bare key).
 func redactURL(u *url.URL) string {
 	if u == nil {
 		return ""
@@ -31,33 +36,36 @@ func redactURL(u *url.URL) string {
 	return r.String()
 }
 
-// redactQuery rewrites a raw query without decoding and re-encoding the
-// parts it keeps, so the result reads like the original.
+// redactQuery rewrites a raw query, splitting it at "&" and ";" alike,
+// without decoding and re-encoding the parts it keeps, so the result reads
+// like the original.
 func redactQuery(raw string) string {
-	parts := strings.Split(raw, "&")
-	for i, p := range parts {
-		name, _, hasValue := strings.Cut(p, "=")
-		if !hasValue {
-			continue
+	var b strings.Builder
+	for raw != "" {
+		part, sep := raw, ""
+		if i := strings.IndexAny(raw, "&;"); i >= 0 {
+			part, sep, raw = raw[:i], raw[i:i+1], raw[i+1:]
+		} else {
+			raw = ""
 		}
+		name, value, hasValue := strings.Cut(part, "=")
 		if n, err := url.QueryUnescape(name); err == nil {
 			name = n
 		}
-		if isSensitive(name) {
-			parts[i] = p[:strings.IndexByte(p, '=')+1] + redacted
+		switch {
+		case part == "" || harmlessParams[strings.ToLower(name)]:
+			b.WriteString(part)
+		case !hasValue:
+			b.WriteString(redacted)
+		case value == "":
+			b.WriteString(part)
+		default:
+			b.WriteString(part[:len(part)-len(value)])
+			b.WriteString(redacted)
 		}
+		b.WriteString(sep)
 	}
-	return strings.Join(parts, "&")
-}
-
-func isSensitive(name string) bool {
-	name = strings.ToLower(name)
-	for _, s := range sensitiveParams {
-		if strings.Contains(name, s) {
-			return true
-		}
-	}
-	return false
+	return b.String()
 }
 
 // redactString redacts a URL given as a string. A string that does not

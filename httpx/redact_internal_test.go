@@ -1,12 +1,20 @@
 package httpx
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/steadyhq/steady/resilience/retry"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -19,8 +27,19 @@ func TestRedactURL(t *testing.T) {
 		{"api key in query", "https://h/x?api_key=abc123&page=2", "https://h/x?api_key=REDACTED&page=2"},
 		{"token, mixed case", "https://h/x?Access_Token=abc", "https://h/x?Access_Token=REDACTED"},
 		{"presigned", "https://h/o?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA", "https://h/o?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED"},
-		{"flag without value", "https://h/x?debug&token=t", "https://h/x?debug&token=REDACTED"},
+		{"bare part, maybe a key", "https://h/x?s3cretkey&page=2", "https://h/x?REDACTED&page=2"},
 		{"fragment dropped", "https://h/x#access_token=abc", "https://h/x"},
+		{"pass", "https://h/x?pass=p4ss", "https://h/x?pass=REDACTED"},
+		{"jwt", "https://h/x?jwt=eyJhbGciOi", "https://h/x?jwt=REDACTED"},
+		{"bearer", "https://h/x?bearer=b34rer", "https://h/x?bearer=REDACTED"},
+		{"access", "https://h/x?access=acc3ss", "https://h/x?access=REDACTED"},
+		{"semicolon separator", "https://h/x?page=2;token=t0k", "https://h/x?page=2;token=REDACTED"},
+		{"semicolon after an unknown name", "https://h/x?a=1;token=t0k", "https://h/x?a=REDACTED;token=REDACTED"},
+		{"search terms may be personal", "https://h/x?q=alice+smith", "https://h/x?q=REDACTED"},
+		{"allowlist", "https://h/x?Page=2&per_page=50&page_size=5&limit=10&offset=20&sort=name&order=desc",
+			"https://h/x?Page=2&per_page=50&page_size=5&limit=10&offset=20&sort=name&order=desc"},
+		{"escaped name on the allowlist", "https://h/x?p%61ge=2", "https://h/x?p%61ge=2"},
+		{"empty value", "https://h/x?token=", "https://h/x?token="},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,3 +98,48 @@ func FuzzURLErrors(f *testing.F) {
 		}
 	})
 }
+
+func TestSanitize(t *testing.T) {
+	opErr := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	cause := errors.New("caller's cause")
+	tests := []struct {
+		name     string
+		in       error
+		want     string
+		same     bool  // returned unchanged
+		findable error // errors.Is still finds it
+	}{
+		{"network error kept", opErr, opErr.Error(), true, syscall.ECONNREFUSED},
+		{"context error kept", context.DeadlineExceeded, "context deadline exceeded", true, context.DeadlineExceeded},
+		{"caller's cause kept", cause, "caller's cause", true, cause},
+		{"quoted input cut", fmt.Errorf("failed to parse Location header %q: %w", "http://a:b@h:x/?t=s", io.ErrUnexpectedEOF),
+			"failed to parse Location header", false, io.ErrUnexpectedEOF},
+		{"bare URL cut", fmt.Errorf("proxy http://a:b@h/ refused: %w", opErr), "proxy", false, syscall.ECONNREFUSED},
+		{"nothing left", errors.New(`"http://a:b@h/"`), "request failed", false, nil},
+		{"no URL", errors.New("stopped after 10 redirects"), "stopped after 10 redirects", false, nil},
+		{"a *url.Error is never kept, even as a timeout",
+			&net.OpError{Op: "proxyconnect", Net: "tcp", Err: &url.Error{Op: "Get", URL: "http://h/?token=s3cret", Err: context.DeadlineExceeded}},
+			"proxyconnect tcp: Get", false, context.DeadlineExceeded},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := sanitize(tc.in, cause)
+			assert.Equal(t, tc.want, got.Error())
+			if tc.same {
+				assert.True(t, got == tc.in, "unchanged")
+			}
+			if tc.findable != nil {
+				assert.ErrorIs(t, got, tc.findable)
+			}
+		})
+	}
+	assert.NotPanics(t, func() { sanitize(uncomparable{}, uncomparable{}) }, "a cause that == cannot compare")
+	var ne net.Error
+	assert.ErrorAs(t, sanitize(fmt.Errorf("x %q: %w", "y", opErr), nil), &ne, "errors.As reaches a kept part")
+	assert.False(t, retry.IsRetryable(sanitize(retry.Permanent(errors.New(`mine "x"`)), nil)), "a Permanent mark survives")
+}
+
+// uncomparable is an error value that == panics on.
+type uncomparable struct{ _ []int }
+
+func (uncomparable) Error() string { return "uncomparable" }

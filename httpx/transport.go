@@ -68,14 +68,14 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 	// No timeout policy here: it would cancel the attempt's context when
 	// RoundTrip returns, before the caller reads the body. attempt applies
 	// the limit itself and hands its cancel to the body.
-	t.pipe = newPolicies[*http.Response](&t.cfg, newBreakerSet(cfg.Breaker), nil)
+	t.pipe = newPolicies[*http.Response](&t.cfg, nil)
 	return t, nil
 }
 
-// Breakers returns the circuit breakers the Transport has made so far, by
-// host. It is empty when [Config.Breaker] is nil.
+// Breakers returns the circuit breakers the Transport keeps (see
+// [Config.Breaker]), by host. It is empty when Config.Breaker is nil.
 func (t *Transport) Breakers() map[string]*breaker.CircuitBreaker {
-	return t.pipe.breakers.all()
+	return t.pipe.all()
 }
 
 // RoundTrip sends req through the pipeline. It returns a response with a
@@ -85,6 +85,7 @@ func (t *Transport) Breakers() map[string]*breaker.CircuitBreaker {
 // the base RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil || req.URL == nil {
+		closeRequestBody(req)
 		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "req", Want: "a request with a URL"}
 	}
 	if err := checkURL(req.URL); err != nil {
@@ -118,7 +119,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // closeRequestBody keeps the RoundTripper promise to close the request
 // body, even on errors, when no attempt was made to do it.
 func closeRequestBody(req *http.Request) {
-	if req.Body != nil {
+	if req != nil && req.Body != nil {
 		_ = req.Body.Close()
 	}
 }
@@ -150,7 +151,7 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 	}
 	resp, err := rt.t.base.RoundTrip(r)
 	if err != nil {
-		err = rt.t.limitError(ctx, err)
+		err = rt.t.limitError(ctx, redactErr(err, req.URL, context.Cause(ctx)))
 		cancel()
 		return nil, err
 	}
@@ -224,8 +225,11 @@ type attemptBody struct {
 
 func (b *attemptBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		err = b.t.limitError(b.ctx, err)
+	switch {
+	case err == io.EOF:
+		b.cancel() // the whole body is in: nothing left to bound
+	case err != nil:
+		err = b.t.limitError(b.ctx, sanitize(err, context.Cause(b.ctx)))
 	}
 	return n, err
 }

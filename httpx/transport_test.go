@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -198,4 +199,49 @@ func TestTransport_errorResponseHoldsNoConnectionDuringBackoff(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, "ok", string(body))
 	assert.EqualValues(t, 1, conns.Load(), "one connection, reused for the retry")
+}
+
+// ctxRecorder is a real RoundTripper that records the context of each
+// request it sends.
+type ctxRecorder struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	ctxs []context.Context
+}
+
+func (c *ctxRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.ctxs = append(c.ctxs, r.Context())
+	c.mu.Unlock()
+	return c.base.RoundTrip(r)
+}
+
+func TestTransport_bodyReadToEOFReleasesAttemptContext(t *testing.T) {
+	t.Parallel()
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if r.URL.Path == "/long-error" {
+			w.WriteHeader(http.StatusNotFound) // longer than what is held in memory
+			_, _ = w.Write(make([]byte, 64<<10))
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	})
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	rec := &ctxRecorder{base: base}
+	client := newTransport(t, rec, httpx.Config{Timeout: time.Minute})
+
+	for i, path := range []string{"/ok", "/long-error"} {
+		resp, err := client.Get(srv.URL + path)
+		require.NoError(t, err)
+		_, err = io.ReadAll(resp.Body)
+		require.NoError(t, err, path)
+		rec.mu.Lock()
+		ctx := rec.ctxs[i]
+		rec.mu.Unlock()
+		// Not closed yet: the end of the body alone releases the context,
+		// and with it the timer of the one-minute limit.
+		assert.Error(t, ctx.Err(), "%s: attempt context released at EOF", path)
+		require.NoError(t, resp.Body.Close())
+	}
 }
