@@ -142,13 +142,15 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*APIResponse, error
 // it closes req.Body, even on errors.
 func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error) {
 	start := time.Now()
-	p, err := c.pipe.forRequest(req.URL, mayRetry(req, &c.cfg))
+	why := noRetry(req, &c.cfg)
+	p, err := c.pipe.forRequest(req.URL, why == "")
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}
 	cl := &call{c: c, req: req}
 	resp, err := p(cl.attempt)(ctx)
+	logNotRetried(ctx, &c.cfg, req, why, err)
 	if cl.attempts == 0 {
 		closeRequestBody(req) // rejected before any attempt: nobody else will
 	}

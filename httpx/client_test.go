@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -100,7 +101,11 @@ func TestClient_postNotRetriedUnlessAsked(t *testing.T) {
 func TestClient_bodyWithoutGetBodyIsSentOnce(t *testing.T) {
 	t.Parallel()
 	srv, hits := server(t, statuses(503, 200))
-	c := httptestClient(t, httpx.Config{Retry: fastRetry(3)})
+	var logged bytes.Buffer
+	c := httptestClient(t, httpx.Config{
+		Retry:  fastRetry(3),
+		Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
 	req, err := http.NewRequest(http.MethodPut, srv.URL, io.NopCloser(bytes.NewReader([]byte("x"))))
 	require.NoError(t, err)
 	require.Nil(t, req.GetBody)
@@ -108,6 +113,35 @@ func TestClient_bodyWithoutGetBodyIsSentOnce(t *testing.T) {
 	var se *httpx.StatusError
 	require.ErrorAs(t, err, &se)
 	assert.EqualValues(t, 1, hits.Load(), "a body that cannot be replayed is not retried")
+	assert.Contains(t, logged.String(), "level=DEBUG msg=\"httpx: failed request not retried\" method=PUT")
+	assert.Contains(t, logged.String(), "reason=\"the request body cannot be replayed (no GetBody)\"",
+		"the skipped retry is said, not silent")
+}
+
+func TestClient_unkeyedPostNotRetriedIsLogged(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, statuses(503, 200))
+	var logged bytes.Buffer
+	c := httptestClient(t, httpx.Config{
+		Retry:  fastRetry(3),
+		Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/?token=s3cret", strings.NewReader("x"))
+	require.NoError(t, err)
+	_, err = c.Do(t.Context(), req)
+	require.Error(t, err)
+	assert.EqualValues(t, 1, hits.Load())
+	assert.Contains(t, logged.String(), "method POST is not idempotent")
+	assert.NotContains(t, logged.String(), "s3cret")
+
+	// A call that fails with an error no retry would help logs nothing.
+	logged.Reset()
+	srv404, _ := server(t, statuses(404))
+	req, err = http.NewRequest(http.MethodPost, srv404.URL, strings.NewReader("x"))
+	require.NoError(t, err)
+	_, err = c.Do(t.Context(), req)
+	require.Error(t, err)
+	assert.Empty(t, logged.String())
 }
 
 func TestClient_metricsRecordLogicalCalls(t *testing.T) {

@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -63,6 +64,11 @@ type Config struct {
 	// Transport streams bodies and ignores it.
 	MaxBodySize int64
 
+	// Logger receives a Debug record when a failed request that Retry
+	// would have retried is not, because its method is not idempotent or
+	// its body cannot be replayed. nil: log nothing.
+	Logger *slog.Logger
+
 	// HTTPClient is the client a Client sends requests with. Nil means a
 	// client of steady's own, with a transport tuned for API calls (pooled
 	// connections, HTTP/2, response headers up to 1 MiB, no overall
@@ -93,18 +99,36 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// mayRetry reports whether req may be sent more than once: its method is
-// idempotent (or the Config or an Idempotency-Key header says retrying is
-// safe), and its body, if any, can be replayed.
-func mayRetry(req *http.Request, cfg *Config) bool {
+// noRetry returns why req may not be sent more than once, or "" when it
+// may: its method is idempotent (or the Config or an Idempotency-Key header
+// says retrying is safe), and its body, if any, can be replayed.
+func noRetry(req *http.Request, cfg *Config) string {
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return false
+		return "the request body cannot be replayed (no GetBody)"
 	}
 	switch req.Method {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
-		return true
+		return ""
 	}
-	return cfg.RetryNonIdempotent || req.Header.Get("Idempotency-Key") != ""
+	if cfg.RetryNonIdempotent || req.Header.Get("Idempotency-Key") != "" {
+		return ""
+	}
+	return "method " + req.Method + " is not idempotent (set an Idempotency-Key header or Config.RetryNonIdempotent)"
+}
+
+// logNotRetried logs at Debug that a failed call was not retried, and why,
+// when retries are configured and the failure was one they would retry.
+func logNotRetried(ctx context.Context, cfg *Config, req *http.Request, why string, err error) {
+	l := cfg.Logger
+	if l == nil || why == "" || cfg.Retry == nil || err == nil || ctx.Err() != nil || !retry.IsRetryable(err) {
+		return
+	}
+	l.LogAttrs(ctx, slog.LevelDebug, "httpx: failed request not retried",
+		slog.String("method", req.Method),
+		slog.String("url", redactURL(req.URL)),
+		slog.String("reason", why),
+		slog.Any("err", err),
+	)
 }
 
 // attemptRequest returns the request for attempt n (from 1) of req, with

@@ -92,13 +92,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeRequestBody(req)
 		return nil, err
 	}
-	p, err := t.pipe.forRequest(req.URL, mayRetry(req, &t.cfg))
+	why := noRetry(req, &t.cfg)
+	p, err := t.pipe.forRequest(req.URL, why == "")
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}
 	rt := &roundTrip{t: t, req: req}
 	resp, err := p(rt.attempt)(req.Context())
+	logNotRetried(req.Context(), &t.cfg, req, why, err)
 	if err != nil {
 		var se *StatusError
 		if rt.last != nil && req.Context().Err() == nil && errors.As(err, &se) {
