@@ -464,3 +464,25 @@ func httptestClient(t testing.TB, cfg httpx.Config) *httpx.Client {
 	require.NoError(t, err)
 	return c
 }
+
+// Each layer of an error says only what it knows: the limit once, the
+// deadline once.
+func TestAPICalls_errorTextSaysEachThingOnce(t *testing.T) {
+	t.Parallel()
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, hit int64) { sleep(r, 3*time.Second) })
+
+	_, err := httpx.APICallWithTimeout(t.Context(), srv.URL+"/slow", 100*time.Millisecond)
+	require.Error(t, err)
+	assert.Equal(t, 1, strings.Count(err.Error(), "timeout after 100ms"), err.Error())
+	assert.True(t, strings.HasSuffix(err.Error(), "/slow\": context deadline exceeded"), err.Error())
+
+	deadline := time.Now().Add(100 * time.Millisecond)
+	_, err = httpx.APICallWithDeadline(t.Context(), srv.URL+"/slow", deadline)
+	require.Error(t, err)
+	assert.Equal(t, 1, strings.Count(err.Error(), deadline.Format(time.RFC3339Nano)), err.Error())
+
+	_, err = httpx.APICallWithRetry(t.Context(), srv.URL+"/slow", 100*time.Millisecond, 1)
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "retry: gave up after 2 attempts: timeout after 100ms: Get "), err.Error())
+	assert.Equal(t, 1, strings.Count(err.Error(), "timeout after"), err.Error())
+}
