@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/steadyhq/steady/internal/window"
 	"github.com/steadyhq/steady/resilience"
 )
 
@@ -28,7 +29,7 @@ const (
 
 // WindowBuckets is the number of buckets the rolling window is split into: a call
 // ages out of the window between 0.9×Window and Window after it ended.
-const WindowBuckets = 10
+const WindowBuckets = window.Buckets
 
 // Lower bounds that catch a unit mistake such as Window: 60 (60ns).
 const (
@@ -175,11 +176,12 @@ type config struct {
 	mayTrip [numKinds]bool
 }
 
-// validate returns the normalized config, or a *resilience.ConfigError
-// naming the first bad field.
-func (s Settings) validate() (config, error) {
-	bad := func(field string, value any, want string) (config, error) {
-		return config{}, &resilience.ConfigError{Pkg: "breaker", Field: "Settings." + field, Value: value, Want: want}
+// Validate reports the first invalid field of s as a
+// [*resilience.ConfigError] that names it, or nil. [New] calls it; call it
+// yourself for Settings read at run time (from flags or a file).
+func (s Settings) Validate() error {
+	bad := func(field string, value any, want string) error {
+		return &resilience.ConfigError{Pkg: "breaker", Field: "Settings." + field, Value: value, Want: want}
 	}
 	const rateWant = "0 (off) or in (0, 1]"
 	for _, r := range []struct {
@@ -202,7 +204,11 @@ func (s Settings) validate() (config, error) {
 	case s.OpenTimeout > maxOpenTimeout:
 		return bad("OpenTimeout", s.OpenTimeout, "<= "+maxOpenTimeout.String()+" (365 days)")
 	}
+	return nil
+}
 
+// config returns s, which must be valid, with the defaults filled in.
+func (s Settings) config() config {
 	c := config{Settings: s}
 	c.rateRules = s.FailureRate > 0 || s.TimeoutRate > 0 || s.SlowCallRate > 0
 	if c.ConsecutiveFailures == 0 && !c.rateRules {
@@ -224,7 +230,7 @@ func (s Settings) validate() (config, error) {
 	c.mayTrip[kindFailure] = failures
 	c.mayTrip[kindTimeout] = failures || c.TimeoutRate > 0
 	c.mayTrip[kindSlow] = c.SlowCallRate > 0
-	return c, nil
+	return c
 }
 
 // logger returns the Logger to write to now.
