@@ -15,18 +15,17 @@ import (
 // The Policy and its Funcs are safe for concurrent use, and any number of
 // them, of any result type, may share cb.
 //
-// A nil cb makes every call return a [*resilience.ConfigError] without
-// calling next; a nil next yields a Func that returns
-// [resilience.ErrNilFunc], and a nil context gives
-// [resilience.ErrNilContext].
+// A nil cb panics with a [*resilience.ConfigError], and applying the Policy
+// to a nil next panics with [resilience.ErrNilFunc]: both are mistakes in
+// the program, found when the pipeline is built. A nil context at call time
+// returns [resilience.ErrNilContext].
 func Breaker[T any](cb *CircuitBreaker) resilience.Policy[T] {
 	if cb == nil {
-		err := &resilience.ConfigError{Pkg: "breaker", Field: "Breaker(cb)", Want: "a breaker from New"}
-		return func(resilience.Func[T]) resilience.Func[T] { return resilience.Fail[T](err) }
+		panic(&resilience.ConfigError{Pkg: "breaker", Field: "Breaker(cb)", Want: "a breaker from New"})
 	}
 	return func(next resilience.Func[T]) resilience.Func[T] {
 		if next == nil {
-			return resilience.Fail[T](resilience.ErrNilFunc)
+			panic(resilience.ErrNilFunc)
 		}
 		return func(ctx context.Context) (v T, err error) {
 			if ctx == nil {

@@ -57,6 +57,7 @@ func TestNew_invalidSettings(t *testing.T) {
 			if tc.msg != "" {
 				assert.EqualError(t, err, tc.msg)
 			}
+			assert.EqualError(t, tc.settings.Validate(), err.Error(), "New returns what Validate finds")
 		})
 	}
 }
@@ -82,6 +83,7 @@ func TestNew_validSettings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cb, err := breaker.New(tc.settings)
 			require.NoError(t, err)
+			require.NoError(t, tc.settings.Validate())
 			assert.Equal(t, breaker.StateClosed, cb.State())
 			assert.Equal(t, tc.settings.Name, cb.Name())
 		})
