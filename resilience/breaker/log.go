@@ -22,7 +22,7 @@ type event struct {
 // hook.Call keeps a panic in either from crashing the goroutine (maybe the
 // open timer's) and from stopping the events behind e.
 func (cb *CircuitBreaker) deliver(e event) {
-	if l := cb.cfg.logger(); l != nil {
+	if l := cb.cfg.Logger; l != nil {
 		// A panicking Logger is reported to slog.Default: reporting it to
 		// itself would panic again.
 		hook.Call(nil, "breaker: Logger", func() { cb.log(l, &e) })

@@ -160,9 +160,9 @@ type Settings struct {
 
 	// Logger receives a record for every state change, Isolate and Reset:
 	// Warn when the breaker opens, Info otherwise, with the name, the old
-	// and new state, the reason and the counts behind it. nil:
-	// [slog.Default] at the time of logging. To silence it, pass
-	// slog.New(slog.DiscardHandler).
+	// and new state, the reason and the counts behind it. nil: nothing is
+	// logged, except a panic in OnStateChange (see the package
+	// documentation, "Hooks and logging").
 	Logger *slog.Logger
 }
 
@@ -231,12 +231,4 @@ func (s Settings) config() config {
 	c.mayTrip[kindTimeout] = failures || c.TimeoutRate > 0
 	c.mayTrip[kindSlow] = c.SlowCallRate > 0
 	return c
-}
-
-// logger returns the Logger to write to now.
-func (c *config) logger() *slog.Logger {
-	if c.Logger != nil {
-		return c.Logger
-	}
-	return slog.Default()
 }
