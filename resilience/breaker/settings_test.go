@@ -90,11 +90,9 @@ func TestNew_validSettings(t *testing.T) {
 	}
 }
 
-// An OpenTimeout near the int64 limit made the jittered open period wrap
-// around: NextProbe in the distant past and a probe at once. It is now
-// refused (see TestNew_invalidSettings), and the longest accepted one opens
-// the breaker for that long.
-func TestSettings_openTimeoutUpperBound(t *testing.T) {
+// The longest OpenTimeout accepted (365 days; longer ones are refused, see
+// TestNew_invalidSettings) opens the breaker for that long, plus jitter.
+func TestSettings_longestOpenTimeoutOpensForThatLong(t *testing.T) {
 	const longest = 365 * 24 * time.Hour
 	cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: longest})
 	defer cb.Reset() // stops the open period's timer
