@@ -92,12 +92,13 @@
 // # Cost
 //
 // A [*CircuitBreaker] is shared by goroutines and by pipelines of any
-// result type. A call to a closed breaker takes no lock: an atomic load, a
+// result type. A call to a closed breaker costs an atomic load, a
 // monotonic clock reading (two with SlowCallDuration) and a few atomic
-// adds. A rejection takes no lock and reads no clock: an atomic load and a
-// sharded counter. Neither allocates. Locks are taken on state changes, on
-// probes, and when a call ends in a way that may fire a rate rule. The
-// benchmarks module compares both with gobreaker.
+// adds; a rejection costs an atomic load and a sharded counter, and reads
+// no clock. Neither takes a lock or allocates. Locks are taken on state
+// changes, on probes, when a call ends in a way that may fire a rate rule,
+// and once per tick of the window. The benchmarks module compares both
+// with gobreaker.
 //
 // # Hooks and logging
 //
@@ -105,10 +106,10 @@
 // (Warn when the breaker opens, Info otherwise, with the reason and the
 // counts) and, if the state changed, passed to Settings.OnStateChange. A
 // nil Logger logs nothing. Both run with no lock held, one at a time and in
-// the order of the changes, in the goroutine whose call (or Isolate, Reset,
-// or the open timer) made a change, or one that made a later change; so
-// OnStateChange may call the breaker's methods, and a slow hook delays only
-// that goroutine. A panic in either is recovered and reported at Error (to
+// the order of the changes, in a goroutine that made a change (a call,
+// Isolate, Reset, or the open timer), not always the one that made this
+// change. So OnStateChange may call the breaker's methods, and a slow hook
+// delays only the goroutine running it. A panic in either is recovered and reported at Error (to
 // the Logger, or to [log/slog.Default] when there is none or it is the
 // Logger that panicked): it never crashes the goroutine, never changes a
 // call's result and never stops the events behind it.
