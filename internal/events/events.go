@@ -37,8 +37,12 @@ func (q *Queue[E]) Drain(handle func(E)) {
 		return
 	}
 	q.running = true
+	returned := false
 	defer func() {
-		if q.running { // handle panicked: the lock is not held here
+		// handle panicked, so the lock is not held here. Only this local
+		// says so: once the lock is released, running may belong to
+		// another drainer.
+		if !returned {
 			q.mu.Lock()
 			q.running = false
 			q.mu.Unlock()
@@ -53,6 +57,7 @@ func (q *Queue[E]) Drain(handle func(E)) {
 		handle(e)
 		q.mu.Lock()
 	}
+	returned = true
 	q.pending = nil
 	q.running = false
 	q.mu.Unlock()

@@ -14,7 +14,8 @@ import (
 )
 
 // The breaker promises no allocation per call while closed (successes and
-// failures that do not trip it) and per rejected call.
+// failures that do not trip it) and per rejected call, through Breaker and
+// through Allow and Done.
 func TestAllocs(t *testing.T) {
 	ctx := context.Background()
 	ok := func(context.Context) (int, error) { return 1, nil }
@@ -66,6 +67,22 @@ func TestAllocs(t *testing.T) {
 		defer cb.Reset()
 		call := breaker.Breaker[int](cb)(ok)
 		assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = call(ctx) }))
+	})
+	t.Run("Allow and Done, closed", func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{FailureRate: 0.9, SlowCallDuration: time.Second})
+		assert.Zero(t, testing.AllocsPerRun(1000, func() {
+			tk, err := cb.Allow()
+			tk.Done(ctx, err)
+			tk, _ = cb.Allow()
+			tk.Done(ctx, errDown)
+		}))
+		require.Equal(t, breaker.StateClosed, cb.State())
+	})
+	t.Run("Allow, open", func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{OpenTimeout: time.Hour})
+		cb.Isolate()
+		defer cb.Reset()
+		assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = cb.Allow() }))
 	})
 	t.Run("State and Snapshot", func(t *testing.T) {
 		cb := newBreaker(t, breaker.Settings{TimeoutRate: 0.5})

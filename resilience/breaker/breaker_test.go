@@ -139,22 +139,27 @@ func TestReset_cutsTheOpenPeriodShort(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	fn := func(context.Context) (int, error) { return 1, nil }
-
-	_, err := breaker.Breaker[int](nil)(fn)(t.Context())
-	require.ErrorIs(t, err, resilience.ErrInvalidConfig)
+	// A nil breaker is found when the pipeline is built.
 	var ce *resilience.ConfigError
-	require.ErrorAs(t, err, &ce)
+	func() {
+		defer func() {
+			err, _ := recover().(error)
+			require.ErrorAs(t, err, &ce)
+		}()
+		breaker.Breaker[int](nil)
+	}()
+	require.ErrorIs(t, ce, resilience.ErrInvalidConfig)
 	assert.Equal(t, "Breaker(cb)", ce.Field, "named as at the call site")
-	assert.EqualError(t, err, "breaker: Breaker(cb) is nil, want a breaker from New")
+	assert.EqualError(t, ce, "breaker: Breaker(cb) is nil, want a breaker from New")
 
+	// So is a nil Func.
 	cb := newBreaker(t, breaker.Settings{})
-	_, err = breaker.Breaker[int](cb)(nil)(t.Context())
-	assert.ErrorIs(t, err, resilience.ErrNilFunc)
+	assert.PanicsWithValue(t, resilience.ErrNilFunc, func() { breaker.Breaker[int](cb)(nil) })
 
+	// A nil context is bad input at call time: an error, and not counted.
 	called := false
 	//nolint:staticcheck // a nil context is the bad input under test
-	_, err = breaker.Breaker[int](cb)(func(context.Context) (int, error) { called = true; return 1, nil })(nil)
+	_, err := breaker.Breaker[int](cb)(func(context.Context) (int, error) { called = true; return 1, nil })(nil)
 	assert.ErrorIs(t, err, resilience.ErrNilContext)
 	assert.False(t, called)
 	assert.Equal(t, breaker.Counts{}, cb.Snapshot().Counts)

@@ -1,7 +1,7 @@
-// Package breaker is a circuit breaker for steady pipelines, built on
-// github.com/sony/gobreaker/v2: when a dependency keeps failing, timing out
-// or answering slowly, the breaker opens and fails calls at once instead of
-// sending them, so callers stop waiting and the dependency can recover.
+// Package breaker is a circuit breaker for steady pipelines: when a
+// dependency keeps failing, timing out or answering slowly, the breaker
+// opens and fails calls at once instead of sending them, so callers stop
+// waiting and the dependency can recover.
 //
 //	cb, err := breaker.New(breaker.Settings{
 //		Name:        "payments",
@@ -13,6 +13,11 @@
 //		breaker.Breaker[*Receipt](cb),
 //		timeout.WithTimeout[*Receipt](2*time.Second),
 //	)(charge)
+//
+// Setting any rule replaces the default rule: with no rule set the breaker
+// opens after 5 failures in a row, but Settings{FailureRate: 0.5} opens
+// only when half the calls in the window failed, however many failed in a
+// row. Set ConsecutiveFailures as well to keep both.
 //
 // # States
 //
@@ -29,42 +34,87 @@
 //	   probes succeed
 //
 // Closed, calls run and the breaker counts how they end in a rolling window
-// (Settings.Window, 60s by default, in 10 buckets). When one of the rules
-// of [Settings] fires (ConsecutiveFailures, FailureRate, TimeoutRate,
-// SlowCallRate) the breaker opens. Open, every call is rejected with an
-// [*OpenError] (errors.Is(err, [ErrOpen])) without calling fn, until
-// Settings.OpenTimeout has passed; then it is half-open and lets
-// Settings.HalfOpenRequests probe calls through: if they all succeed it
-// closes with an empty window, and if one fails it opens again.
-// [CircuitBreaker.Isolate] holds it open until [CircuitBreaker.Reset].
+// (Settings.Window, 60s by default, in [WindowBuckets] ticks: a call leaves
+// it between 0.9×Window and Window after it ended). When a rule fires, the
+// breaker opens. Open, every call is rejected with an [*OpenError]
+// (errors.Is(err, [ErrOpen])) without calling the dependency, until
+// OpenTimeout plus a jitter of up to 10% has passed, so that clients that
+// opened together do not probe together. Then it is half-open: it lets
+// HalfOpenRequests probe calls through and rejects the rest; if they all
+// succeed it closes with an empty window, and the first that fails opens it
+// again. [CircuitBreaker.Isolate] holds it open, with no probes, until
+// [CircuitBreaker.Reset], which closes it from any state. A call that was
+// let through in one state and ends in another is not counted.
+//
+// # Rules
+//
+//   - ConsecutiveFailures: failures (timeouts included) in a row, whatever
+//     the window holds.
+//   - FailureRate: (failures + timeouts) / calls in the window.
+//   - TimeoutRate: timeouts / calls in the window.
+//   - SlowCallRate: slow successes / calls in the window.
+//
+// The rate rules wait until the window holds MinRequests calls. The rules
+// are checked when a call ends in a way that counts toward a rule that is
+// set (a failure toward ConsecutiveFailures and FailureRate, a timeout
+// toward those and TimeoutRate, a slow success toward SlowCallRate), so a
+// call that counts toward none (a fast success; a plain failure when
+// TimeoutRate is the only rule) never opens the breaker, even when it
+// brings the window to MinRequests calls.
 //
 // # What counts
 //
-// The breaker classifies each call with [resilience.Classify]. The caller's
-// own cancellation and the caller's own deadline are not the dependency's
-// fault, and count neither way; nor does a call that a policy inside the
-// breaker refused without calling the dependency (a nested breaker that is
-// open, a timeout.WithDeadline whose deadline has passed: errors for which
-// [resilience.IsRejected] is true). A timeout inside the breaker (put
-// timeout.WithTimeout inside it) counts as a timeout, which the TimeoutRate
-// rule looks at, and as a failure. A panic counts as a failure and goes on
-// up the stack. Settings.IsFailure can declare errors harmless (a 404, a
-// validation error). See [Settings] for the details.
+// Each call the breaker lets through ends as one of these, decided by
+// [resilience.Classify] on the caller's context and the error:
+//   - success: a nil error, or an error for which Settings.IsFailure
+//     returns false (a 404, a validation error). It is also slow when it
+//     took Settings.SlowCallDuration or longer.
+//   - timeout: an error for which [resilience.IsTimeout] is true while the
+//     caller's context is live, e.g. from a timeout.WithTimeout inside the
+//     breaker. It is also a failure for ConsecutiveFailures and
+//     FailureRate.
+//   - failure: any other error while the caller's context is live, and a
+//     panic, which is counted and goes on up the stack.
+//   - excluded: the caller canceled its context or its own deadline
+//     passed, or a policy inside refused the call without calling the
+//     dependency ([resilience.IsRejected]: a nested breaker's
+//     [*OpenError], a deadline already past). None of that is the
+//     dependency's fault: the call is only counted in [Counts].Excluded.
+//     An excluded probe frees its slot.
 //
-// # Sharing and cost
+// # Breaker and Allow
 //
-// A [*CircuitBreaker] guards one dependency and is shared: by goroutines, and
-// by pipelines of any result type ([Breaker] is generic, the breaker is
-// not). A closed breaker adds a few atomic operations and one or two
-// monotonic clock readings to a call, an open breaker rejects with two
-// atomic operations, and neither allocates; the package benchmarks compare
-// both with gobreaker's own Execute.
+// [Breaker] puts a breaker in a pipeline of [resilience.Func]s. Code that
+// is no Func, such as an http.RoundTripper whose call ends when the
+// response body does, asks [CircuitBreaker.Allow] before the call and
+// reports its end to [Ticket.Done].
 //
-// # Observing it
+// # Cost
 //
-// Every change of state is logged through log/slog (Settings.Logger) with
-// the rule and the counts that caused it, and passed to
-// Settings.OnStateChange. [CircuitBreaker.Snapshot] returns the window's
-// counts and rates, the state, the number of rejected calls, the counts of
-// each kind of transition and the time of the next probe.
+// A [*CircuitBreaker] is shared by goroutines and by pipelines of any
+// result type. A call to a closed breaker costs an atomic load, a
+// monotonic clock reading (two with SlowCallDuration) and a few atomic
+// adds; a rejection costs an atomic load and a sharded counter, and reads
+// no clock. Neither takes a lock or allocates. Locks are taken on state
+// changes, on probes, when a call ends in a way that may fire a rate rule,
+// and once per tick of the window. The benchmarks module compares both
+// with gobreaker.
+//
+// # Hooks and logging
+//
+// Each change of state, Isolate and Reset is logged to Settings.Logger
+// (Warn when the breaker opens, Info otherwise, with the reason and the
+// counts) and, if the state changed, passed to Settings.OnStateChange. A
+// nil Logger logs nothing. Both run with no lock held, one at a time and in
+// the order of the changes, in a goroutine that made a change (a call,
+// Isolate, Reset, or the open timer), not always the one that made this
+// change. So OnStateChange may call the breaker's methods, and a slow hook
+// delays only the goroutine running it. A panic in either is recovered and reported at Error (to
+// the Logger, or to [log/slog.Default] when there is none or it is the
+// Logger that panicked): it never crashes the goroutine, never changes a
+// call's result and never stops the events behind it.
+//
+// [CircuitBreaker.Snapshot] returns the window's counts and rates, the
+// state, the rejected calls, the transitions of each kind and the time of
+// the next probe.
 package breaker

@@ -6,32 +6,23 @@ import (
 	"time"
 )
 
-// ErrOpen is the sentinel for every call a [CircuitBreaker] rejects without
-// calling fn: while it is open, while it is isolated, and while it is
-// half-open with every probe slot taken. Test for it with
-// errors.Is(err, breaker.ErrOpen); the error itself is an [*OpenError].
+// ErrOpen matches every call a [CircuitBreaker] rejects (open, isolated, or
+// half-open with every probe slot taken): errors.Is(err, breaker.ErrOpen).
+// The error itself is an [*OpenError].
 var ErrOpen = errors.New("breaker: circuit open")
 
-// OpenError is the error a [CircuitBreaker] returns for a call it rejects.
-// errors.Is(err, [ErrOpen]) is true for it; use [errors.As] with an
-// *OpenError target to read when the next probe is due.
-//
-// Its message says why the call was rejected and when the breaker will next
-// let a probe through, e.g.
+// OpenError is the error a [CircuitBreaker] returns for a call it rejects;
+// use [errors.As] with an *OpenError target to read when the next probe is
+// due. Its message says why, e.g.
 //
 //	breaker "payments": circuit open, next probe in 4.2s
 //	breaker "payments": circuit half-open, probe slots taken
 //	breaker "payments": circuit isolated, held open until Reset
 //
-// One OpenError is made per open period and returned to every call rejected
-// in it, so rejecting does not allocate; treat it as read-only.
-//
-// An OpenError is not retryable: Retryable returns false, so
-// resilience/retry gives up on it at once instead of hammering a breaker
-// that said no. It is a rejection: Rejected returns true, so
-// [resilience.Classify] reports [resilience.OutcomeRejected] for it, and a
-// breaker or monitor further out does not count it as a failure of the
-// dependency, which was never called.
+// It is a rejection ([resilience.RejectedError]) that is not retryable
+// ([resilience.RetryableError]), and it has a RetryAfter. One OpenError is
+// returned to every call rejected in one phase, so rejecting does not
+// allocate: treat it as read-only.
 type OpenError struct {
 	// Name is the breaker's Settings.Name.
 	Name string
@@ -41,11 +32,9 @@ type OpenError struct {
 	// Isolated is true when the breaker is held open by
 	// [CircuitBreaker.Isolate]; then no probe is scheduled.
 	Isolated bool
-	// NextProbe is the wall-clock time at which the open breaker lets the
-	// next probe through. It is zero when State is StateHalfOpen or Isolated
-	// is true.
-	// It carries a monotonic clock reading, so RetryAfter is immune to
-	// wall-clock jumps.
+	// NextProbe is when the open breaker lets the next probe through; zero
+	// when State is StateHalfOpen or Isolated is true. Its monotonic clock
+	// reading makes RetryAfter immune to wall-clock jumps.
 	NextProbe time.Time
 }
 
@@ -78,16 +67,11 @@ func (e *OpenError) Error() string {
 // Is reports whether target is [ErrOpen].
 func (e *OpenError) Is(target error) bool { return target == ErrOpen }
 
-// Retryable returns false: a retry cannot get past an open breaker sooner,
-// and retrying would only add load (see the Retryable convention in package
-// resilience/retry).
+// Retryable returns false: retrying cannot get past an open breaker
+// sooner, and would only add load.
 func (e *OpenError) Retryable() bool { return false }
 
-// Rejected returns true: the breaker refused the call without calling the
-// dependency (see [resilience.IsRejected]). A call rejected by a breaker
-// nested inside another breaker is therefore neither a success nor a
-// failure for the outer one, and monitoring keeps it out of its failure
-// and timeout rates.
+// Rejected returns true: the dependency was not called.
 func (e *OpenError) Rejected() bool { return true }
 
 // RetryAfter returns how long from now until the breaker lets the next

@@ -50,6 +50,27 @@ func ExampleBreaker() {
 	// inventory was called 3 times
 }
 
+func ExampleCircuitBreaker_Allow() {
+	cb, _ := breaker.New(breaker.Settings{ConsecutiveFailures: 1})
+	// A call whose end is not a Func's return, e.g. a response body that
+	// fails while it is read: Done is called when the call has ended.
+	read := func(ctx context.Context) error {
+		t, err := cb.Allow()
+		if err != nil {
+			return err // the *OpenError, counted in Rejected
+		}
+		err = errors.New("unexpected EOF") // ... the body's read error
+		t.Done(ctx, err)
+		return err
+	}
+	fmt.Println(read(context.Background()))
+	fmt.Println(read(context.Background()) != nil, cb.State(), cb.Snapshot().Rejected)
+	cb.Reset()
+	// Output:
+	// unexpected EOF
+	// true open 1
+}
+
 func ExampleNew() {
 	// Open when half of the calls of the last 30s timed out, once there
 	// were at least 20; probe again after 10s (plus up to 10% jitter).

@@ -151,3 +151,34 @@ func TestCounts(t *testing.T) {
 		}, got)
 	})
 }
+
+// Setting a rule replaces the default ConsecutiveFailures: with only
+// FailureRate 0.5 and MinRequests 10, 10 failures in a row after 14
+// successes (10 of 24 calls) do not open the breaker; the 14th failure (14
+// of 28) does. Setting ConsecutiveFailures as well keeps both rules.
+func TestSettings_aRuleReplacesTheDefaultConsecutiveFailures(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{FailureRate: 0.5, MinRequests: 10})
+		c := newCaller(cb)
+		for _, o := range seq(repeat(opOK, 14), repeat(opFail, 10)) {
+			_ = c.do(o)
+		}
+		assert.Equal(t, breaker.StateClosed, cb.State(), "10 failures in a row")
+		assert.Equal(t, uint32(10), cb.Snapshot().Counts.ConsecutiveFailures)
+		for range 3 {
+			_ = c.do(opFail)
+		}
+		assert.Equal(t, breaker.StateClosed, cb.State(), "13 of 27 calls failed")
+		_ = c.do(opFail)
+		assert.Equal(t, breaker.StateOpen, cb.State(), "14 of 28 calls failed")
+		cb.Reset()
+
+		both := newBreaker(t, breaker.Settings{FailureRate: 0.5, MinRequests: 10, ConsecutiveFailures: breaker.DefaultConsecutiveFailures})
+		c = newCaller(both)
+		for _, o := range seq(repeat(opOK, 14), repeat(opFail, 5)) {
+			_ = c.do(o)
+		}
+		assert.Equal(t, breaker.StateOpen, both.State(), "5 failures in a row, with ConsecutiveFailures set")
+		both.Reset()
+	})
+}

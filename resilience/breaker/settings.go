@@ -5,30 +5,26 @@ import (
 	"math"
 	"time"
 
+	"github.com/steadyhq/steady/internal/window"
 	"github.com/steadyhq/steady/resilience"
 )
 
 // Defaults used for zero Settings fields.
 const (
-	// DefaultConsecutiveFailures is the rule used when no rule is set: trip
-	// after 5 failures in a row.
+	// DefaultConsecutiveFailures is the rule used when no rule is set.
 	DefaultConsecutiveFailures = 5
-	// DefaultMinRequests is the number of calls the window must hold before
-	// a rate rule may trip the breaker.
+	// DefaultMinRequests is the default of Settings.MinRequests.
 	DefaultMinRequests = 10
-	// DefaultWindow is the length of the rolling window of the rate rules.
+	// DefaultWindow is the default of Settings.Window.
 	DefaultWindow = 60 * time.Second
-	// DefaultOpenTimeout is how long the breaker stays open before it lets
-	// a probe through (plus jitter; see Settings.OpenTimeout).
+	// DefaultOpenTimeout is the default of Settings.OpenTimeout.
 	DefaultOpenTimeout = 30 * time.Second
-	// DefaultHalfOpenRequests is the number of probes let through while
-	// half-open, all of which must succeed to close the breaker.
+	// DefaultHalfOpenRequests is the default of Settings.HalfOpenRequests.
 	DefaultHalfOpenRequests = 1
 )
 
-// WindowBuckets is the number of buckets the rolling window is split into: a call
-// ages out of the window between 0.9×Window and Window after it ended.
-const WindowBuckets = 10
+// WindowBuckets is the number of ticks the rolling window is split into.
+const WindowBuckets = window.Buckets
 
 // Lower bounds that catch a unit mistake such as Window: 60 (60ns).
 const (
@@ -43,55 +39,26 @@ const (
 // stay open indefinitely is [CircuitBreaker.Isolate]'s job.
 const maxOpenTimeout = 365 * 24 * time.Hour
 
-// Settings configures a [CircuitBreaker]; [New] validates it.
-//
-// # Rules
-//
-// ConsecutiveFailures, FailureRate, TimeoutRate and SlowCallRate are the
-// rules that trip the breaker (move it from closed to open). A rule whose
-// field is 0 is off; several may be set and any one of them trips the
-// breaker. When all four are 0, ConsecutiveFailures is
-// [DefaultConsecutiveFailures]. The rate rules look at the calls of a
-// rolling Window and only once it holds at least MinRequests calls.
-//
-// The rules are checked when a call ends in a way that counts toward a rule
-// that is set: a failure toward ConsecutiveFailures and FailureRate, a
-// timeout toward those and TimeoutRate, a slow success toward SlowCallRate.
-// A call that counts toward none (a fast success; a plain failure when
-// TimeoutRate is the only rule) never trips the breaker, even when it
-// brings the window to MinRequests calls; the next call that counts toward
-// a rule does, if the rate still holds.
-//
-// # What counts
-//
-// Each call that the breaker lets through ends as one of these, decided by
-// [resilience.Classify] on the caller's context and the error:
-//   - success: a nil error, or an error for which IsFailure returns false.
-//     A success that took SlowCallDuration or longer is also slow.
-//   - failure: any other error while the caller's context is live,
-//     including a panic in fn (which is re-raised).
-//   - timeout: an error for which [resilience.IsTimeout] is true while the
-//     caller's context is live, e.g. from a timeout.WithTimeout inside the
-//     breaker. A timeout is also a failure for ConsecutiveFailures and
-//     FailureRate.
-//   - excluded: the caller canceled its context or its own deadline passed,
-//     or a policy inside the breaker refused the call without calling the
-//     dependency (an error for which [resilience.IsRejected] is true: a
-//     nested breaker's [*OpenError], or a timeout.WithDeadline whose
-//     deadline had already passed). None of that is the dependency's
-//     fault, so the call is neither a success nor a failure: it is only
-//     counted in [Counts].Excluded.
+// Settings configures a [CircuitBreaker]. ConsecutiveFailures,
+// FailureRate, TimeoutRate and SlowCallRate are the rules that open it; any
+// one that is set (non-zero) may fire. When none is set, ConsecutiveFailures
+// is 5. Setting any rule replaces that default: Settings{FailureRate: 0.5,
+// MinRequests: 10} does not open on 10 failures in a row after 14
+// successes (10 of 24 calls is below 0.5); set ConsecutiveFailures too to
+// keep that rule. See "Rules" and "What counts" in the package
+// documentation.
 //
 // The zero Settings is valid: a breaker named "" that opens after 5
-// failures in a row and probes again 30s later.
+// failures in a row and probes again 30s later. [Settings.Validate] checks
+// the ranges given on each field; [New] calls it.
 type Settings struct {
 	// Name names the breaker in errors, logs and OnStateChange, e.g. the
 	// dependency "payments" or an upstream host. Optional.
 	Name string
 
-	// ConsecutiveFailures trips the breaker after this many failures
-	// (timeouts included) in a row, without regard to the window. 0: off,
-	// unless every rule is 0 (then 5).
+	// ConsecutiveFailures opens the breaker after this many failures
+	// (timeouts included) in a row, whatever the window holds. 0: off,
+	// unless every rule is 0 (then [DefaultConsecutiveFailures]).
 	ConsecutiveFailures uint32
 
 	// FailureRate trips the breaker when (failures + timeouts) / calls in
@@ -105,8 +72,7 @@ type Settings struct {
 
 	// SlowCallRate trips the breaker when slow calls / calls in the window
 	// reaches it. Range (0, 1]; 0: off. Requires SlowCallDuration. While
-	// SlowCallRate is set, a probe in half-open state that is slow counts
-	// as a failed probe.
+	// it is set, a slow probe is a failed probe.
 	SlowCallRate float64
 
 	// SlowCallDuration is the duration from which a successful call counts
@@ -119,26 +85,20 @@ type Settings struct {
 	// rule may trip the breaker. 0: [DefaultMinRequests] (10).
 	MinRequests uint32
 
-	// Window is the length of the rolling window the rate rules and
-	// [Counts] look at. It is split into [WindowBuckets] buckets, so a call ages
-	// out between 0.9×Window and Window after it ended. 0:
-	// [DefaultWindow] (60s); otherwise at least 10ms.
+	// Window is the length of the rolling window that the rate rules and
+	// [Counts] look at. 0: [DefaultWindow] (60s); otherwise at least 10ms.
 	Window time.Duration
 
-	// OpenTimeout is how long the breaker stays open before it lets a
-	// probe through. Each time the breaker opens, a random jitter of up to
-	// 10% is added (the open period lies in (OpenTimeout, 1.1×OpenTimeout)),
-	// so a fleet of clients that tripped together does not probe the
-	// recovering dependency in lock-step. 0: [DefaultOpenTimeout] (30s);
-	// otherwise at least 1ms and at most 365 days (8760h); to hold a
-	// breaker open for good, use [CircuitBreaker.Isolate].
+	// OpenTimeout is how long the breaker stays open before it lets probes
+	// through, plus a random jitter of up to 10% each time it opens. 0:
+	// [DefaultOpenTimeout] (30s); otherwise at least 1ms and at most 365
+	// days (8760h); to hold a breaker open for good, use
+	// [CircuitBreaker.Isolate].
 	OpenTimeout time.Duration
 
-	// HalfOpenRequests is the number of probe calls let through while
-	// half-open, and the number of them that must succeed, one after the
-	// other, to close the breaker; the first failed probe opens it again.
-	// Calls beyond the probes are rejected like calls to an open breaker.
-	// 0: [DefaultHalfOpenRequests] (1).
+	// HalfOpenRequests is the number of probes let through while
+	// half-open, all of which must succeed to close the breaker. 0:
+	// [DefaultHalfOpenRequests] (1).
 	HalfOpenRequests uint32
 
 	// IsFailure decides whether an error counts against the dependency. It
@@ -150,18 +110,16 @@ type Settings struct {
 	IsFailure func(err error) bool
 
 	// OnStateChange, if not nil, is called after each change of state with
-	// the breaker's Name and the old and new State. It is called without
-	// any lock held, one call at a time and in the order of the changes,
-	// from a goroutine whose call (or Isolate, Reset, or the open timer)
-	// made a change; so it may call the breaker's methods, but the state
-	// it reads may already have moved on. A slow hook delays that call.
+	// the breaker's Name and the old and new State, with no lock held, one
+	// call at a time and in order (see "Hooks and logging" in the package
+	// documentation). The state it reads may already have moved on.
 	OnStateChange func(name string, from, to State)
 
 	// Logger receives a record for every state change, Isolate and Reset:
 	// Warn when the breaker opens, Info otherwise, with the name, the old
-	// and new state, the reason and the counts behind it. nil:
-	// [slog.Default] at the time of logging. To silence it, pass
-	// slog.New(slog.DiscardHandler).
+	// and new state, the reason and the counts behind it. nil: nothing is
+	// logged, except a panic in OnStateChange (see the package
+	// documentation, "Hooks and logging").
 	Logger *slog.Logger
 }
 
@@ -175,11 +133,12 @@ type config struct {
 	mayTrip [numKinds]bool
 }
 
-// validate returns the normalized config, or a *resilience.ConfigError
-// naming the first bad field.
-func (s Settings) validate() (config, error) {
-	bad := func(field string, value any, want string) (config, error) {
-		return config{}, &resilience.ConfigError{Pkg: "breaker", Field: "Settings." + field, Value: value, Want: want}
+// Validate reports the first invalid field of s as a
+// [*resilience.ConfigError] that names it, or nil. [New] calls it; call it
+// yourself for Settings read at run time (from flags or a file).
+func (s Settings) Validate() error {
+	bad := func(field string, value any, want string) error {
+		return &resilience.ConfigError{Pkg: "breaker", Field: "Settings." + field, Value: value, Want: want}
 	}
 	const rateWant = "0 (off) or in (0, 1]"
 	for _, r := range []struct {
@@ -202,7 +161,11 @@ func (s Settings) validate() (config, error) {
 	case s.OpenTimeout > maxOpenTimeout:
 		return bad("OpenTimeout", s.OpenTimeout, "<= "+maxOpenTimeout.String()+" (365 days)")
 	}
+	return nil
+}
 
+// config returns s, which must be valid, with the defaults filled in.
+func (s Settings) config() config {
 	c := config{Settings: s}
 	c.rateRules = s.FailureRate > 0 || s.TimeoutRate > 0 || s.SlowCallRate > 0
 	if c.ConsecutiveFailures == 0 && !c.rateRules {
@@ -224,13 +187,5 @@ func (s Settings) validate() (config, error) {
 	c.mayTrip[kindFailure] = failures
 	c.mayTrip[kindTimeout] = failures || c.TimeoutRate > 0
 	c.mayTrip[kindSlow] = c.SlowCallRate > 0
-	return c, nil
-}
-
-// logger returns the Logger to write to now.
-func (c *config) logger() *slog.Logger {
-	if c.Logger != nil {
-		return c.Logger
-	}
-	return slog.Default()
+	return c
 }

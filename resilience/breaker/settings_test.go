@@ -57,6 +57,7 @@ func TestNew_invalidSettings(t *testing.T) {
 			if tc.msg != "" {
 				assert.EqualError(t, err, tc.msg)
 			}
+			assert.EqualError(t, tc.settings.Validate(), err.Error(), "New returns what Validate finds")
 		})
 	}
 }
@@ -82,17 +83,16 @@ func TestNew_validSettings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cb, err := breaker.New(tc.settings)
 			require.NoError(t, err)
+			require.NoError(t, tc.settings.Validate())
 			assert.Equal(t, breaker.StateClosed, cb.State())
 			assert.Equal(t, tc.settings.Name, cb.Name())
 		})
 	}
 }
 
-// An OpenTimeout near the int64 limit made the jittered open period wrap
-// around: NextProbe in the distant past and a probe at once. It is now
-// refused (see TestNew_invalidSettings), and the longest accepted one opens
-// the breaker for that long.
-func TestSettings_openTimeoutUpperBound(t *testing.T) {
+// The longest OpenTimeout accepted (365 days; longer ones are refused, see
+// TestNew_invalidSettings) opens the breaker for that long, plus jitter.
+func TestSettings_longestOpenTimeoutOpensForThatLong(t *testing.T) {
 	const longest = 365 * 24 * time.Hour
 	cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: longest})
 	defer cb.Reset() // stops the open period's timer

@@ -1,0 +1,96 @@
+package breaker
+
+import (
+	"context"
+	"time"
+
+	"github.com/steadyhq/steady/internal/clock"
+	"github.com/steadyhq/steady/resilience"
+)
+
+// Ticket is the breaker's permission for one call, from
+// [CircuitBreaker.Allow]. It remembers the phase of the breaker that let the
+// call through and, with Settings.SlowCallDuration, when the call started.
+// It is a small value: copy it freely, and hand it to [Ticket.Done] exactly
+// once when the call has ended. The zero Ticket's Done does nothing.
+type Ticket struct {
+	cb    *CircuitBreaker
+	ph    *phase
+	start time.Duration // clock reading at Allow; set only with SlowCallDuration
+}
+
+// Allow asks the breaker whether a call may go ahead. If it may, Allow
+// returns a [Ticket] whose [Ticket.Done] must be called with the call's
+// outcome. If not (open, isolated, or half-open with every probe slot
+// taken), it returns the [*OpenError] to give the caller and counts the
+// call in Snapshot.Rejected. Use Allow to guard what is not a
+// [resilience.Func], such as an HTTP response whose body is still being
+// read; [Breaker] does this for a Func.
+//
+// A closed breaker lets a call through without a lock or an allocation, and
+// an open one rejects it the same way.
+func (cb *CircuitBreaker) Allow() (Ticket, error) {
+	ph := cb.phase()
+	switch ph.mode {
+	case modeClosed:
+		return cb.ticket(ph), nil
+	case modeHalfOpen:
+		for n := ph.probes.Load(); n < cb.cfg.HalfOpenRequests; n = ph.probes.Load() {
+			if ph.probes.CompareAndSwap(n, n+1) {
+				return cb.ticket(ph), nil
+			}
+		}
+	}
+	cb.rejected.Add(1)
+	return Ticket{}, ph.rejectErr
+}
+
+func (cb *CircuitBreaker) ticket(ph *phase) Ticket {
+	t := Ticket{cb: cb, ph: ph}
+	if cb.cfg.SlowCallDuration > 0 {
+		t.start = clock.Now()
+	}
+	return t
+}
+
+// Done reports how the call of t ended: err is its error (nil for a
+// success) and ctx the context the caller made it with, so that the
+// caller's own cancellation and deadline are not held against the
+// dependency (see "What counts" in the package documentation). Done may
+// change the breaker's state; it does not count the outcome if the state
+// changed while the call ran.
+func (t Ticket) Done(ctx context.Context, err error) {
+	if t.ph == nil {
+		return
+	}
+	now := clock.Now()
+	t.cb.record(t.ph, now, t.cb.cfg.kindOf(ctx, err, now-t.start), nil)
+}
+
+// panicked reports that the call of t panicked with v (nil after
+// runtime.Goexit): a failure.
+func (t Ticket) panicked(v any) {
+	t.cb.record(t.ph, clock.Now(), kindFailure, v)
+}
+
+// kindOf classifies a call that took d and returned err.
+func (c *config) kindOf(ctx context.Context, err error, d time.Duration) kind {
+	if err != nil {
+		switch resilience.Classify(ctx, err) {
+		case resilience.OutcomeFailure:
+			if c.IsFailure == nil || c.IsFailure(err) {
+				return kindFailure
+			}
+		case resilience.OutcomeTimeout:
+			return kindTimeout
+		default:
+			// The caller canceled or its own deadline passed, or a policy
+			// inside refused the call: nothing about the dependency.
+			return kindExcluded
+		}
+	}
+	if c.SlowCallDuration > 0 && d >= c.SlowCallDuration {
+		return kindSlow
+	}
+	return kindSuccess
+}
