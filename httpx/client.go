@@ -55,7 +55,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Timeout > 0 {
 		limit = timeout.WithTimeout[*APIResponse](cfg.Timeout)
 	}
-	c.pipe = newPolicies(&c.cfg, limit)
+	c.pipe = newPolicies(&c.cfg, limit, false)
 	return c, nil
 }
 
@@ -143,13 +143,13 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*APIResponse, error
 func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error) {
 	start := time.Now()
 	why := noRetry(req, &c.cfg)
-	p, err := c.pipe.forRequest(req.URL, why == "")
+	h, err := c.pipe.forHost(req.URL)
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}
 	cl := &call{c: c, req: req}
-	resp, err := p(cl.attempt)(ctx)
+	resp, err := h.pipe(why == "")(cl.attempt)(ctx)
 	logNotRetried(ctx, &c.cfg, req, why, err)
 	if cl.attempts == 0 {
 		closeRequestBody(req) // rejected before any attempt: nobody else will

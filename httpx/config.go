@@ -92,9 +92,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.Breaker != nil {
-		if _, err := breaker.New(*c.Breaker); err != nil {
-			return err
-		}
+		return c.Breaker.Validate()
 	}
 	return nil
 }

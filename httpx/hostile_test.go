@@ -26,6 +26,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
@@ -515,4 +517,51 @@ func FuzzBodyShapes(f *testing.F) {
 			}
 		}
 	})
+}
+
+// stalledBody sends the headers and part of the body, then stalls.
+func stalledBody(w http.ResponseWriter, r *http.Request, _ int64) {
+	w.Header().Set("Content-Length", "10")
+	_, _ = io.WriteString(w, "abc")
+	w.(http.Flusher).Flush()
+	sleep(r, 3*time.Second)
+}
+
+// A Transport's call ends with its body: a body that stalls past the limit
+// is a timeout for the metrics and the breaker, as it is through Client.
+func TestHostile_transportCountsAStalledBodyAsATimeout(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, stalledBody)
+	m := new(monitor.Metrics)
+	tr, err := httpx.NewTransport(newCountingTransport(t), httpx.Config{
+		Timeout: 200 * time.Millisecond,
+		Metrics: m,
+		Breaker: &breaker.Settings{TimeoutRate: 0.5, MinRequests: 10},
+	})
+	require.NoError(t, err)
+	hc := &http.Client{Transport: tr}
+	for range 10 {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := hc.Do(req)
+		require.NoError(t, err, "the headers arrive at once")
+		_, err = io.ReadAll(resp.Body)
+		isTimeout(t, err)
+		var te *timeout.Error
+		require.ErrorAs(t, err, &te)
+		assert.False(t, errors.As(te.Err, new(*timeout.Error)), "one *timeout.Error, the call's own, in the chain")
+		require.NoError(t, resp.Body.Close())
+	}
+	s := m.Snapshot()
+	assert.EqualValues(t, 10, s.Timeouts, "%v", s)
+	assert.Zero(t, s.Successes)
+
+	u, _ := url.Parse(srv.URL)
+	cb := tr.Breakers()[u.Host]
+	require.NotNil(t, cb)
+	assert.Equal(t, breaker.StateOpen, cb.State(), "a TimeoutRate breaker opens, as it does through Client")
+	_, err = hc.Get(srv.URL)
+	require.ErrorIs(t, err, breaker.ErrOpen)
+	assert.EqualValues(t, 10, hits.Load(), "the open breaker sends nothing")
+	assert.EqualValues(t, 1, m.Snapshot().Rejected)
 }

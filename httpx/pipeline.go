@@ -42,13 +42,15 @@ func isUpstreamFailure(err error) bool {
 }
 
 // policies is the part of a pipeline that does not depend on the request:
-// Monitor, (per host) Breaker, Retry, and for a Client the attempt Timeout,
-// in the recommended order.
+// Monitor, (per host) Breaker, Retry, and the attempt Timeout, in the
+// recommended order. A Transport composes only Retry: it times, records and
+// settles each call with the breaker by hand, when the response body ends.
 type policies[T any] struct {
-	monitor  resilience.Policy[T] // nil when no Metrics
+	monitor  resilience.Policy[T] // nil when no Metrics, or for a Transport
 	breakers *breaker.Settings    // nil when no Breaker
+	manual   bool                 // a Transport: the host's breaker is not composed in
 	retry    resilience.Policy[T] // nil when no Retry
-	timeout  resilience.Policy[T] // nil when no Timeout (and always for a Transport)
+	timeout  resilience.Policy[T] // nil when no Timeout, or for a Transport
 
 	// The composed pipelines, by host when there are breakers (each host
 	// has its own), else under "". At most maxHosts hosts are kept, plus
@@ -65,9 +67,11 @@ type hostPipes[T any] struct {
 	used               atomic.Uint64 // policies.clock at the last use
 }
 
-func newPolicies[T any](cfg *Config, limit resilience.Policy[T]) *policies[T] {
-	p := &policies[T]{breakers: breakerSettings(cfg.Breaker), timeout: limit, hosts: make(map[string]*hostPipes[T])}
-	if cfg.Metrics != nil {
+// newPolicies returns the policies of cfg for a Client (with limit, its
+// attempt timeout, or nil) or, when manual, for a Transport.
+func newPolicies[T any](cfg *Config, limit resilience.Policy[T], manual bool) *policies[T] {
+	p := &policies[T]{breakers: breakerSettings(cfg.Breaker), manual: manual, timeout: limit, hosts: make(map[string]*hostPipes[T])}
+	if cfg.Metrics != nil && !manual {
 		p.monitor = monitor.Monitor[T](cfg.Metrics)
 	}
 	if cfg.Retry != nil {
@@ -76,9 +80,16 @@ func newPolicies[T any](cfg *Config, limit resilience.Policy[T]) *policies[T] {
 	return p
 }
 
-// forRequest returns the composed pipeline for a request to u: with or
-// without retries (retryOK), with the breaker of u's host.
-func (p *policies[T]) forRequest(u *url.URL, retryOK bool) (resilience.Policy[T], error) {
+// pipe returns the composed pipeline of h, with or without retries.
+func (h *hostPipes[T]) pipe(retryOK bool) resilience.Policy[T] {
+	if retryOK {
+		return h.withRetry
+	}
+	return h.noRetry
+}
+
+// forHost returns the pipelines and the breaker of u's host.
+func (p *policies[T]) forHost(u *url.URL) (*hostPipes[T], error) {
 	var host string
 	if p.breakers != nil {
 		host = u.Host
@@ -93,10 +104,7 @@ func (p *policies[T]) forRequest(u *url.URL, retryOK bool) (resilience.Policy[T]
 		}
 	}
 	h.used.Store(p.clock.Add(1))
-	if retryOK && p.retry != nil {
-		return h.withRetry, nil
-	}
-	return h.noRetry, nil
+	return h, nil
 }
 
 // add makes the pipelines of host, first forgetting the least recently
@@ -119,7 +127,10 @@ func (p *policies[T]) add(host string) (*hostPipes[T], error) {
 		if err != nil {
 			return nil, err
 		}
-		h.cb, cb = b, breaker.Breaker[T](b)
+		h.cb = b
+		if !p.manual {
+			cb = breaker.Breaker[T](b)
+		}
 	}
 	h.noRetry = compose(p.monitor, cb, nil, p.timeout)
 	h.withRetry = h.noRetry

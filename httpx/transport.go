@@ -6,9 +6,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync/atomic"
+	"time"
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
@@ -24,25 +27,24 @@ import (
 // streams response bodies (MaxBodySize does not apply) and returns a
 // response with a nil error whatever its status. A status that is retried
 // (408, 429, 5xx except 501) is retried; when retries run out, the last
-// such response is returned as it is. Error responses (4xx and 5xx) count
-// as failures for the breaker (a 4xx other than 408 and 429 does not, by
-// default) and for the metrics. Their bodies, when short (up to 4 KiB, as
-// error bodies usually are), are read at once and their connection
-// released, so a response that waits out a backoff holds nothing. The body
-// of every response the Transport does not return is read a little (4 KiB
-// at most) and closed, so connections are reused and nothing leaks.
+// such response is returned as it is. Short error bodies (up to 4 KiB) are
+// read at once, so a response that waits out a backoff holds no connection;
+// the body of every response the Transport does not return is drained a
+// little and closed.
 //
-// The per-attempt Timeout covers the response body too: the attempt's
-// context stays live until the caller closes the body (or reads it to the
-// end), so a body that trickles in past the limit fails with a
-// *timeout.Error. Close every body you get, as with any RoundTripper.
+// A call ends when its response body does: the per-attempt Timeout covers
+// the body, and the metrics and the host's breaker count the call when the
+// body is read to its end, fails, or is closed. So a body that stalls past
+// the limit fails with a *timeout.Error and is counted as a timeout. Close
+// every body you get, as with any RoundTripper: a body never closed nor read
+// to its end is never counted.
 //
 // Requests are never modified: each attempt sends a clone, with the body
 // replayed through GetBody. A Transport is safe for concurrent use.
 type Transport struct {
 	base  http.RoundTripper
 	cfg   Config
-	cause *timeout.Error // marks this Transport's per-attempt limit
+	limit *timeout.Limit // the per-attempt Timeout; nil for none
 	pipe  *policies[*http.Response]
 }
 
@@ -63,12 +65,9 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 	}
 	t := &Transport{base: base, cfg: cfg}
 	if cfg.Timeout > 0 {
-		t.cause = &timeout.Error{Duration: cfg.Timeout, Err: context.DeadlineExceeded}
+		t.limit = timeout.NewLimit(cfg.Timeout)
 	}
-	// No timeout policy here: it would cancel the attempt's context when
-	// RoundTrip returns, before the caller reads the body. attempt applies
-	// the limit itself and hands its cancel to the body.
-	t.pipe = newPolicies[*http.Response](&t.cfg, nil)
+	t.pipe = newPolicies[*http.Response](&t.cfg, nil, true)
 	return t, nil
 }
 
@@ -92,18 +91,28 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeRequestBody(req)
 		return nil, err
 	}
-	why := noRetry(req, &t.cfg)
-	p, err := t.pipe.forRequest(req.URL, why == "")
+	h, err := t.pipe.forHost(req.URL)
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}
+	ctx := req.Context()
+	c := &outcome{ctx: ctx, metrics: t.cfg.Metrics, start: time.Now()}
+	if h.cb != nil {
+		if c.ticket, err = h.cb.Allow(); err != nil {
+			closeRequestBody(req)
+			c.settle(err)
+			return nil, err
+		}
+	}
+	why := noRetry(req, &t.cfg)
 	rt := &roundTrip{t: t, req: req}
-	resp, err := p(rt.attempt)(req.Context())
-	logNotRetried(req.Context(), &t.cfg, req, why, err)
+	resp, err := h.pipe(why == "")(rt.attempt)(ctx)
+	logNotRetried(ctx, &t.cfg, req, why, err)
 	if err != nil {
+		c.settle(err)
 		var se *StatusError
-		if rt.last != nil && req.Context().Err() == nil && errors.As(err, &se) {
+		if rt.last != nil && ctx.Err() == nil && errors.As(err, &se) {
 			// The RoundTripper contract: a response, whatever its
 			// status, is not an error. Hand over the last one.
 			return rt.last, nil
@@ -115,6 +124,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	// A response is settled when its body ends.
+	resp.Body.(*attemptBody).outcome = c
 	return resp, nil
 }
 
@@ -126,7 +137,28 @@ func closeRequestBody(req *http.Request) {
 	}
 }
 
-// roundTrip is the state of one RoundTrip.
+// outcome is one RoundTrip's account with the metrics and the host's
+// breaker, settled once, when the call ends.
+type outcome struct {
+	ctx     context.Context // the caller's
+	metrics *monitor.Metrics
+	ticket  breaker.Ticket
+	start   time.Time
+	settled atomic.Bool
+}
+
+// settle records the call's end with err (nil: success), once.
+func (c *outcome) settle(err error) {
+	if c == nil || !c.settled.CompareAndSwap(false, true) {
+		return
+	}
+	c.ticket.Done(c.ctx, err)
+	if c.metrics != nil {
+		c.metrics.Record(time.Since(c.start), resilience.Classify(c.ctx, err))
+	}
+}
+
+// roundTrip is the state of one RoundTrip's attempts.
 type roundTrip struct {
 	t        *Transport
 	req      *http.Request
@@ -142,9 +174,9 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 	rt.attempts++
 
 	req := rt.req
-	var cancel context.CancelFunc = func() {}
-	if rt.t.cause != nil {
-		ctx, cancel = context.WithTimeoutCause(ctx, rt.t.cfg.Timeout, rt.t.cause)
+	cancel := context.CancelFunc(func() {})
+	if rt.t.limit != nil {
+		ctx, cancel = rt.t.limit.Start(ctx)
 	}
 	r, err := attemptRequest(ctx, req, rt.attempts)
 	if err != nil {
@@ -202,12 +234,12 @@ type errReader struct{ err error }
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // limitError returns err as a *timeout.Error when the attempt's own limit
-// fired, and unchanged otherwise.
+// fired on ctx, and unchanged otherwise.
 func (t *Transport) limitError(ctx context.Context, err error) error {
-	if t.cause != nil && context.Cause(ctx) == t.cause {
-		return &timeout.Error{Duration: t.cfg.Timeout, Err: err}
+	if t.limit == nil {
+		return err
 	}
-	return err
+	return t.limit.Err(ctx, err)
 }
 
 func drainResp(resp *http.Response) {
@@ -217,12 +249,14 @@ func drainResp(resp *http.Response) {
 }
 
 // attemptBody keeps an attempt's context alive while the caller reads the
-// body, and releases it on Close or at the end of the body.
+// body, releases it at the end of the body or on Close, and then settles
+// the call's outcome, if it is the body of the response RoundTrip returned.
 type attemptBody struct {
 	io.ReadCloser
-	ctx    context.Context
-	cancel context.CancelFunc
-	t      *Transport
+	ctx     context.Context
+	cancel  context.CancelFunc
+	t       *Transport
+	outcome *outcome // set by RoundTrip; nil for a body it did not return as a success
 }
 
 func (b *attemptBody) Read(p []byte) (int, error) {
@@ -230,15 +264,21 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		b.cancel() // the whole body is in: nothing left to bound
+		b.outcome.settle(nil)
 	case err != nil:
 		err = b.t.limitError(b.ctx, sanitize(err, context.Cause(b.ctx)))
+		b.cancel()
+		b.outcome.settle(err)
 	}
 	return n, err
 }
 
+// Close closes the body. A body closed before its end is the caller's
+// choice: the call counts as a success.
 func (b *attemptBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
+	b.outcome.settle(nil)
 	return err
 }
 
