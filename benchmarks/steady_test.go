@@ -10,9 +10,10 @@ package benchmarks_test
 //     BaseDelay: baseDelay, MaxDelay: maxDelay, Multiplier: multiplier,
 //     Jitter: true}); Jitter draws each delay from [d/2, 3d/2], the same as a
 //     jitter factor of 0.5.
-//   - monitor: monitor.Monitor[int](monitor.NewMetrics(monitor.Name("bench"))),
-//     one Metrics shared by every goroutine of a parallel benchmark, with no
-//     alert rule and the default logger (a success logs nothing).
+//   - monitor: monitor.Monitor[int](m), m from
+//     monitor.NewMetrics(monitor.Config{Name: "bench"}): one Metrics shared
+//     by every goroutine of a parallel benchmark, with no alert rule and no
+//     Logger (it logs nothing).
 //   - breaker: breaker.New(breaker.Settings{Name: "bench",
 //     ConsecutiveFailures: tripAfter, OpenTimeout: openFor}), which is
 //     gobreaker's default behaviour (open on the 6th failure in a row, stay
@@ -67,9 +68,18 @@ func steadyRetry(ctx context.Context, fn func(context.Context) (int, error)) cal
 }
 
 func steadyMonitor(b *testing.B, ctx context.Context) call {
-	m := monitor.NewMetrics(monitor.Name("bench"))
+	return steadyCall(ctx, monitor.Monitor[int](newSteadyMetrics(b))(op))
+}
+
+// newSteadyMetrics returns the Metrics of the monitor cases, checked with
+// checkRecorded.
+func newSteadyMetrics(b *testing.B) *monitor.Metrics {
+	m, err := monitor.NewMetrics(monitor.Config{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
 	checkRecorded(b, m)
-	return steadyCall(ctx, monitor.Monitor[int](m)(op))
+	return m
 }
 
 // checkRecorded fails the benchmark unless m recorded every call the timed
@@ -111,10 +121,8 @@ func steadyBreakerOpen(b *testing.B, ctx context.Context) call {
 }
 
 func steadyPipeline(b *testing.B, ctx context.Context) call {
-	m := monitor.NewMetrics(monitor.Name("bench"))
-	checkRecorded(b, m)
 	pipeline := resilience.Compose(
-		monitor.Monitor[int](m),
+		monitor.Monitor[int](newSteadyMetrics(b)),
 		breaker.Breaker[int](newSteadyBreaker(b)),
 		retry.Retry[int](steadyRetryConfig()),
 		timeout.WithTimeout[int](limit),

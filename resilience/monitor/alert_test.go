@@ -1,6 +1,9 @@
 package monitor_test
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -61,7 +64,7 @@ func alerting(t *testing.T, ev *events, r monitor.AlertRule) *monitor.Metrics {
 		r.Window = window
 	}
 	r.OnAlert = ev.add
-	return quiet(t, monitor.Name("api"), monitor.Alert(r))
+	return newMetrics(t, monitor.Config{Name: "api", Alerts: []monitor.AlertRule{r}})
 }
 
 func TestAlert_firesOncePerCrossing(t *testing.T) {
@@ -305,7 +308,7 @@ func TestAlert_thresholdIsStrict(t *testing.T) {
 	})
 }
 
-func TestAlert_cooldown(t *testing.T) {
+func TestAlert_cooldownDelaysTheNextFiring(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ev events
 		m := alerting(t, &ev, monitor.AlertRule{MinCalls: 10, Threshold: 0.5, Cooldown: time.Minute})
@@ -336,12 +339,12 @@ func TestAlert_cooldown(t *testing.T) {
 func TestAlert_defaultCooldownIsWindow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var firings []time.Time
-		m := quiet(t, monitor.Alert(monitor.AlertRule{Window: window, MinCalls: 10, Threshold: 0.5,
+		m := newMetrics(t, monitor.Config{Alerts: []monitor.AlertRule{{Window: window, MinCalls: 10, Threshold: 0.5,
 			OnAlert: func(ev monitor.AlertEvent) {
 				if ev.Firing {
 					firings = append(firings, time.Now())
 				}
-			}}))
+			}}}})
 		record(m, 10, timedOut)
 		time.Sleep(tick)
 		m.Snapshot() // fires: 10 of 10
@@ -360,10 +363,10 @@ func TestAlert_defaultCooldownIsWindow(t *testing.T) {
 	})
 }
 
-func TestAlert_defaults(t *testing.T) {
+func TestAlert_defaultWindowIs30sAndMinCalls10(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ev events
-		m := quiet(t, monitor.Alert(monitor.AlertRule{Threshold: 0.5, OnAlert: ev.add}))
+		m := newMetrics(t, monitor.Config{Alerts: []monitor.AlertRule{{Threshold: 0.5, OnAlert: ev.add}}})
 		record(m, 9, timedOut)
 		time.Sleep(3 * time.Second) // the default window is 30s: a tick is 3s
 		m.Snapshot()
@@ -380,10 +383,10 @@ func TestAlert_defaults(t *testing.T) {
 func TestAlert_severalRules(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var fast, slow events
-		m := quiet(t,
-			monitor.Alert(monitor.AlertRule{Window: 10 * time.Second, MinCalls: 10, Threshold: 0.5, OnAlert: fast.add}),
-			monitor.Alert(monitor.AlertRule{Window: 100 * time.Second, MinCalls: 10, Threshold: 0.9, OnAlert: slow.add}),
-		)
+		m := newMetrics(t, monitor.Config{Alerts: []monitor.AlertRule{
+			{Window: 10 * time.Second, MinCalls: 10, Threshold: 0.5, OnAlert: fast.add},
+			{Window: 100 * time.Second, MinCalls: 10, Threshold: 0.9, OnAlert: slow.add},
+		}})
 		record(m, 20, timedOut)
 		record(m, 10, success)
 		time.Sleep(10 * time.Second)
@@ -427,7 +430,7 @@ func TestAlert_callbackMayUseMetrics(t *testing.T) {
 		var seen []monitor.AlertEvent
 		var during monitor.Stats
 		var m *monitor.Metrics
-		m = quiet(t, monitor.Alert(monitor.AlertRule{Window: window, MinCalls: 10, Threshold: 0.5,
+		m = newMetrics(t, monitor.Config{Alerts: []monitor.AlertRule{{Window: window, MinCalls: 10, Threshold: 0.5,
 			OnAlert: func(ev monitor.AlertEvent) {
 				seen = append(seen, ev)
 				if ev.Firing {
@@ -439,7 +442,7 @@ func TestAlert_callbackMayUseMetrics(t *testing.T) {
 					m.Snapshot()
 					assert.Len(t, seen, 1, "the next event waits for this callback to return")
 				}
-			}}))
+			}}}})
 		record(m, 10, timedOut)
 		time.Sleep(tick)
 		m.Snapshot()
@@ -450,23 +453,62 @@ func TestAlert_callbackMayUseMetrics(t *testing.T) {
 	})
 }
 
-func TestAlert_panickingCallbackDoesNotStopLaterEvents(t *testing.T) {
+// An OnAlert that panics is a bug in the caller's code: it is reported,
+// at Error to the Logger, and the call that delivered the event returns
+// what it returned, recorded.
+func TestAlert_panickingOnAlertDoesNotChangeTheCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var calls int
-		m := quiet(t, monitor.Alert(monitor.AlertRule{Window: window, MinCalls: 10, Threshold: 0.5,
-			OnAlert: func(e monitor.AlertEvent) {
-				calls++
-				if e.Firing {
-					panic("callback bug")
-				}
-			}}))
+		var lb logBuffer
+		m := newMetrics(t, monitor.Config{
+			Logger: lb.logger(slog.LevelError),
+			Alerts: []monitor.AlertRule{{Window: window, MinCalls: 10, Threshold: 0.5,
+				OnAlert: func(monitor.AlertEvent) { panic("callback bug") }}},
+		})
 		record(m, 10, timedOut)
 		time.Sleep(tick)
-		assert.PanicsWithValue(t, "callback bug", func() { m.Snapshot() })
+		call := monitor.Monitor[int](m)(func(context.Context) (int, error) { return 42, nil })
+
+		var v int
+		var err error
+		require.NotPanics(t, func() { v, err = call(context.Background()) }, "the call delivers the firing")
+		assert.Equal(t, 42, v)
+		assert.NoError(t, err)
+		assert.Equal(t, int64(1), m.Snapshot().Successes, "the call is recorded")
+		lines := lb.lines(t)
+		require.Len(t, lines, 1)
+		assert.Equal(t, "ERROR", lines[0]["level"])
+		assert.Equal(t, "monitor: OnAlert", lines[0]["hook"])
+		assert.Equal(t, "callback bug", lines[0]["panic"])
+	})
+}
+
+func TestAlert_panickingOnAlertDoesNotStopLaterEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var lb logBuffer
+		var got []string
+		m := newMetrics(t, monitor.Config{
+			Logger: lb.logger(slog.LevelError),
+			Alerts: []monitor.AlertRule{
+				{Window: window, MinCalls: 10, Threshold: 0.5, OnAlert: func(e monitor.AlertEvent) {
+					got = append(got, fmt.Sprint("a firing=", e.Firing))
+					panic("callback bug")
+				}},
+				{Window: window, MinCalls: 10, Threshold: 0.6, OnAlert: func(e monitor.AlertEvent) {
+					got = append(got, fmt.Sprint("b firing=", e.Firing))
+				}},
+			},
+		})
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		require.NotPanics(t, func() { m.Snapshot() })
+		assert.Equal(t, []string{"a firing=true", "b firing=true"}, got, "b's event, queued behind a's, is delivered")
+
 		record(m, 100, success)
 		time.Sleep(tick)
 		m.Snapshot()
-		assert.Equal(t, 2, calls, "the resolution is still delivered")
+		assert.Equal(t, []string{"a firing=true", "b firing=true", "a firing=false", "b firing=false"}, got,
+			"later events are delivered too")
+		assert.Len(t, lb.lines(t), 2, "each panic is reported")
 	})
 }
 

@@ -19,7 +19,7 @@ import (
 
 func TestRecord_doesNotAllocate(t *testing.T) {
 	var zero monitor.Metrics
-	alerting := monitor.NewMetrics(monitor.Logger(discard), monitor.Alert(monitor.AlertRule{Threshold: 0.5}))
+	alerting := newMetrics(t, monitor.Config{Alerts: []monitor.AlertRule{{Threshold: 0.5}}})
 	for _, m := range []*monitor.Metrics{&zero, alerting} {
 		allocs := testing.AllocsPerRun(1000, func() {
 			m.Record(3*time.Millisecond, success)
@@ -32,7 +32,7 @@ func TestRecord_doesNotAllocate(t *testing.T) {
 }
 
 func TestMonitor_doesNotAllocate(t *testing.T) {
-	m := monitor.NewMetrics(monitor.Logger(discard), monitor.Alert(monitor.AlertRule{Threshold: 0.5}))
+	m := newMetrics(t, monitor.Config{Alerts: []monitor.AlertRule{{Threshold: 0.5}}})
 	ok := monitor.Monitor[int](m)(func(context.Context) (int, error) { return 1, nil })
 	boom := errors.New("boom")
 	failing := monitor.Monitor[*int](m)(func(context.Context) (*int, error) { return nil, boom })

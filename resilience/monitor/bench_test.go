@@ -24,25 +24,25 @@ import (
 func BenchmarkRecord(b *testing.B) {
 	impls := []struct {
 		name   string
-		record func() func(time.Duration, resilience.Outcome)
+		record func(b *testing.B) func(time.Duration, resilience.Outcome)
 	}{
-		{"steady", func() func(time.Duration, resilience.Outcome) { return new(monitor.Metrics).Record }},
-		{"steady/alerts=1", func() func(time.Duration, resilience.Outcome) {
-			return monitor.NewMetrics(monitor.Logger(discard), monitor.Alert(monitor.AlertRule{Threshold: 0.5})).Record
+		{"steady", func(*testing.B) func(time.Duration, resilience.Outcome) { return new(monitor.Metrics).Record }},
+		{"steady/alerts=1", func(b *testing.B) func(time.Duration, resilience.Outcome) {
+			return newMetrics(b, monitor.Config{Alerts: []monitor.AlertRule{{Threshold: 0.5}}}).Record
 		}},
-		{"mutex", func() func(time.Duration, resilience.Outcome) { return new(mutexMetrics).record }},
-		{"atomic", func() func(time.Duration, resilience.Outcome) { return new(atomicMetrics).record }},
+		{"mutex", func(*testing.B) func(time.Duration, resilience.Outcome) { return new(mutexMetrics).record }},
+		{"atomic", func(*testing.B) func(time.Duration, resilience.Outcome) { return new(atomicMetrics).record }},
 	}
 	for _, impl := range impls {
 		b.Run("impl="+impl.name+"/mode=serial", func(b *testing.B) {
-			record := impl.record()
+			record := impl.record(b)
 			b.ReportAllocs()
 			for b.Loop() {
 				record(3*time.Millisecond, resilience.OutcomeSuccess)
 			}
 		})
 		b.Run("impl="+impl.name+"/mode=parallel", func(b *testing.B) {
-			record := impl.record()
+			record := impl.record(b)
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -111,7 +111,7 @@ func BenchmarkMonitor(b *testing.B) {
 		}
 	})
 	b.Run("impl=steady", func(b *testing.B) {
-		call := monitor.Monitor[int](monitor.NewMetrics(monitor.Logger(discard)))(op)
+		call := monitor.Monitor[int](newMetrics(b, monitor.Config{}))(op)
 		b.ReportAllocs()
 		for b.Loop() {
 			_, _ = call(ctx)
@@ -122,14 +122,14 @@ func BenchmarkMonitor(b *testing.B) {
 		// a constant nil as Background's is.
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		call := monitor.Monitor[int](monitor.NewMetrics(monitor.Logger(discard)))(op)
+		call := monitor.Monitor[int](newMetrics(b, monitor.Config{}))(op)
 		b.ReportAllocs()
 		for b.Loop() {
 			_, _ = call(ctx)
 		}
 	})
 	b.Run("impl=steady/mode=parallel", func(b *testing.B) {
-		call := monitor.Monitor[int](monitor.NewMetrics(monitor.Logger(discard)))(op)
+		call := monitor.Monitor[int](newMetrics(b, monitor.Config{}))(op)
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -142,7 +142,7 @@ func BenchmarkMonitor(b *testing.B) {
 // BenchmarkMonitor_failure measures a monitored call that fails.
 func BenchmarkMonitor_failure(b *testing.B) {
 	boom := errors.New("boom")
-	call := monitor.Monitor[int](monitor.NewMetrics(monitor.Logger(discard)))(func(context.Context) (int, error) { return 0, boom })
+	call := monitor.Monitor[int](newMetrics(b, monitor.Config{}))(func(context.Context) (int, error) { return 0, boom })
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

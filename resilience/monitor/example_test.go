@@ -14,7 +14,10 @@ import (
 )
 
 func ExampleMonitor() {
-	m := monitor.NewMetrics(monitor.Name("inventory"), monitor.Logger(slog.New(slog.DiscardHandler)))
+	m, err := monitor.NewMetrics(monitor.Config{Name: "inventory"})
+	if err != nil {
+		panic(err)
+	}
 
 	found := func(ctx context.Context) (int, error) { return 42, nil }
 	missing := func(ctx context.Context) (int, error) { return 0, errors.New("no such item") }
@@ -62,7 +65,7 @@ func ExampleMetrics_Snapshot() {
 }
 
 func ExampleMetrics_Abandoned() {
-	m := monitor.NewMetrics(monitor.Name("legacy"), monitor.Logger(slog.New(slog.DiscardHandler)))
+	m := new(monitor.Metrics)
 
 	// lookup ignores its context, so only abandon mode returns on time; the
 	// timeout policy counts the work it leaves running in m's gauge.
@@ -96,33 +99,37 @@ func ExampleMetrics_Abandoned() {
 	// abandoned: 0
 }
 
-func ExampleNew() {
-	// With options that come from configuration, New reports a bad one.
+func ExampleNewMetrics() {
+	// A Config read from configuration may be wrong: NewMetrics says where.
 	threshold := 20.0 // a percentage where a fraction is wanted
-	_, err := monitor.New(monitor.Alert(monitor.AlertRule{Threshold: threshold}))
+	_, err := monitor.NewMetrics(monitor.Config{
+		Name:   "payments",
+		Alerts: []monitor.AlertRule{{Threshold: threshold}},
+	})
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, resilience.ErrInvalidConfig))
 
-	m, err := monitor.New(monitor.Name("payments"), monitor.Alert(monitor.AlertRule{Threshold: threshold / 100}))
+	m, err := monitor.NewMetrics(monitor.Config{
+		Name:   "payments",
+		Alerts: []monitor.AlertRule{{Threshold: threshold / 100}},
+	})
 	if err != nil {
 		panic(err)
 	}
 	m.Record(time.Millisecond, resilience.OutcomeSuccess)
 	fmt.Println("calls:", m.Snapshot().Total)
 	// Output:
-	// monitor: AlertRule.Threshold is 20, want > 0 and < 1
+	// monitor: Config.Alerts[0].Threshold is 20, want > 0 and < 1
 	// true
 	// calls: 1
 }
 
-func ExampleAlert() {
+func ExampleAlertRule() {
 	const window = 100 * time.Millisecond // the rule looks every window/10 = 10ms
 	firing := false
-	m := monitor.NewMetrics(
-		monitor.Name("checkout"),
-		// Each event is also logged: Warn when firing, Info when resolved.
-		monitor.Logger(slog.New(slog.DiscardHandler)),
-		monitor.Alert(monitor.AlertRule{
+	m, err := monitor.NewMetrics(monitor.Config{
+		Name: "checkout",
+		Alerts: []monitor.AlertRule{{
 			Window:    window,
 			MinCalls:  20,
 			Threshold: 0.5,
@@ -131,8 +138,11 @@ func ExampleAlert() {
 				fmt.Printf("page the on-call: firing=%v rate=%.2f calls=%d timeouts=%d\n",
 					ev.Firing, ev.Rate, ev.Calls, ev.Timeouts)
 			},
-		}),
-	)
+		}},
+	})
+	if err != nil {
+		panic(err)
+	}
 
 	// burst records 20 calls, the first timeouts of them timing out, and
 	// reads the Metrics one tick later, when the rule has weighed them.
@@ -177,9 +187,12 @@ func ExampleAlert() {
 	// page the on-call: firing=false rate=0.05 calls=20 timeouts=1
 }
 
-func ExampleLogger() {
+func Example_logging() {
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: dropTime}))
-	m := monitor.NewMetrics(monitor.Name("checkout"), monitor.Logger(logger))
+	m, err := monitor.NewMetrics(monitor.Config{Name: "checkout", Logger: logger})
+	if err != nil {
+		panic(err)
+	}
 
 	// A timeout is logged, at most one line a second (suppressed says how
 	// many were left out since the line before); other outcomes are not.

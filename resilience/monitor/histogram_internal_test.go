@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestBuckets checks the bucket layout the percentile bound rests on: the
+// TestBuckets_tileWithStatedWidths checks the bucket layout the percentile bound rests on: the
 // buckets tile [0, maxBucketed) without gaps, each duration falls in the
 // bucket whose bounds hold it, and from 512ns on no bucket is wider than
 // 1/16 of its lower bound.
-func TestBuckets(t *testing.T) {
+func TestBuckets_tileWithStatedWidths(t *testing.T) {
 	var end time.Duration
 	for i := range numBuckets {
 		low, width := bucketBounds(i)
@@ -60,16 +60,6 @@ func TestQuantiles_emptyAndCapped(t *testing.T) {
 	b[numBuckets-1] = 3
 	quantiles(&b, []float64{0.5}, out, 3*time.Hour)
 	assert.Equal(t, 3*time.Hour, out[0], "past the last bucket, max is the best answer")
-}
-
-func TestFloorDivAndRing(t *testing.T) {
-	assert.Equal(t, int64(2), floorDiv(5, 2))
-	assert.Equal(t, int64(-3), floorDiv(-5, 2))
-	assert.Equal(t, int64(-2), floorDiv(-4, 2))
-	assert.Equal(t, int64(0), floorDiv(0, 2))
-	assert.Equal(t, 0, ringIndex(0))
-	assert.Equal(t, windowBuckets, ringIndex(-1))
-	assert.Equal(t, 1, ringIndex(windowBuckets+2))
 }
 
 // TestQuantiles_setsEveryQuantile checks that the last ranks, q = 1

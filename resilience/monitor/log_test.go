@@ -58,7 +58,7 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 func TestLog_timeoutsAreRateLimited(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var lb logBuffer
-		m := monitor.NewMetrics(monitor.Name("api"), monitor.Logger(lb.logger(slog.LevelInfo)))
+		m := newMetrics(t, monitor.Config{Name: "api", Logger: lb.logger(slog.LevelInfo)})
 
 		for range 100 {
 			m.Record(2*time.Second, timedOut)
@@ -90,7 +90,7 @@ func TestLog_monitoredTimeoutCarriesErrorAndContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var lb logBuffer
 		l := slog.New(ctxHandler{lb.logger(slog.LevelInfo).Handler()})
-		m := monitor.NewMetrics(monitor.Name("api"), monitor.Logger(l))
+		m := newMetrics(t, monitor.Config{Name: "api", Logger: l})
 		call := monitor.Monitor[int](m)(func(ctx context.Context) (int, error) {
 			ctx, cancel := context.WithTimeout(ctx, time.Second)
 			defer cancel()
@@ -121,7 +121,7 @@ func (h ctxHandler) Handle(ctx context.Context, r slog.Record) error {
 
 func TestLog_disabledLevelLogsNothing(t *testing.T) {
 	var lb logBuffer
-	m := monitor.NewMetrics(monitor.Logger(lb.logger(slog.LevelError)))
+	m := newMetrics(t, monitor.Config{Logger: lb.logger(slog.LevelError)})
 	m.Record(time.Second, timedOut)
 	assert.Empty(t, lb.lines(t))
 }
@@ -129,8 +129,8 @@ func TestLog_disabledLevelLogsNothing(t *testing.T) {
 func TestLog_alerts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var lb logBuffer
-		m := monitor.NewMetrics(monitor.Name("api"), monitor.Logger(lb.logger(slog.LevelInfo)),
-			monitor.Alert(monitor.AlertRule{Window: window, MinCalls: 10, Threshold: 0.5}))
+		m := newMetrics(t, monitor.Config{Name: "api", Logger: lb.logger(slog.LevelInfo),
+			Alerts: []monitor.AlertRule{{Window: window, MinCalls: 10, Threshold: 0.5}}})
 		record(m, 10, timedOut) // logs one timeout line
 		time.Sleep(tick)
 		m.Snapshot()
@@ -153,14 +153,65 @@ func TestLog_alerts(t *testing.T) {
 	})
 }
 
-func TestLog_defaultsToSlogDefaultAtLogTime(t *testing.T) {
-	// Swaps the process-wide default logger: not parallel.
-	var m monitor.Metrics // no Logger: slog.Default, looked up when logging
+// Swaps the process-wide default logger: not parallel.
+func captureDefault(t *testing.T) *logBuffer {
 	var lb logBuffer
 	old := slog.Default()
-	slog.SetDefault(lb.logger(slog.LevelInfo))
+	slog.SetDefault(lb.logger(slog.LevelDebug))
 	t.Cleanup(func() { slog.SetDefault(old) })
-	m.Record(time.Second, timedOut)
-	require.Len(t, lb.lines(t), 1)
-	assert.Equal(t, "monitor: call timed out", lb.lines(t)[0]["msg"])
+	return &lb
 }
+
+func TestLog_nilLoggerLogsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lb := captureDefault(t)
+		var ev events
+		m := newMetrics(t, monitor.Config{Alerts: []monitor.AlertRule{{Window: window, MinCalls: 10, Threshold: 0.5, OnAlert: ev.add}}})
+		var zero monitor.Metrics
+		for _, m := range []*monitor.Metrics{m, &zero, monitor.Default} {
+			record(m, 10, timedOut)
+			time.Sleep(tick)
+			m.Snapshot()
+		}
+		require.Len(t, ev.get(), 1, "the alert fired")
+		assert.Empty(t, lb.lines(t), "neither the timeouts nor the alert were logged")
+	})
+}
+
+// A panicking hook is a bug, reported at Error even with no Logger.
+func TestLog_panickingOnAlertReportedToDefaultWithNilLogger(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lb := captureDefault(t)
+		m := newMetrics(t, monitor.Config{Alerts: []monitor.AlertRule{{Window: window, MinCalls: 10, Threshold: 0.5,
+			OnAlert: func(monitor.AlertEvent) { panic("callback bug") }}}})
+		record(m, 10, timedOut)
+		time.Sleep(tick)
+		m.Snapshot()
+		lines := lb.lines(t)
+		require.Len(t, lines, 1)
+		assert.Equal(t, "ERROR", lines[0]["level"])
+		assert.Equal(t, "monitor: OnAlert", lines[0]["hook"])
+	})
+}
+
+func TestLog_panickingHandlerDoesNotChangeTheCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lb := captureDefault(t)
+		m := newMetrics(t, monitor.Config{Logger: slog.New(panicHandler{slog.DiscardHandler})})
+		want := fmt.Errorf("attempt: %w", context.DeadlineExceeded)
+		var err error
+		require.NotPanics(t, func() {
+			_, err = monitor.Monitor[int](m)(func(context.Context) (int, error) { return 0, want })(t.Context())
+		})
+		assert.Same(t, want, err)
+		assert.Equal(t, int64(1), m.Snapshot().Timeouts, "the call is recorded")
+		lines := lb.lines(t)
+		require.Len(t, lines, 1, "reported to slog.Default")
+		assert.Equal(t, "monitor: Logger", lines[0]["hook"])
+	})
+}
+
+type panicHandler struct{ slog.Handler }
+
+func (panicHandler) Enabled(context.Context, slog.Level) bool  { return true }
+func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler bug") }

@@ -23,16 +23,16 @@ const (
 	rejected = resilience.OutcomeRejected
 )
 
-// quiet returns a Metrics that logs nowhere, with opts.
-func quiet(t *testing.T, opts ...monitor.Option) *monitor.Metrics {
+// newMetrics returns a Metrics made by NewMetrics from a valid cfg.
+func newMetrics(t testing.TB, cfg monitor.Config) *monitor.Metrics {
 	t.Helper()
-	m := monitor.NewMetrics(append([]monitor.Option{monitor.Logger(discard)}, opts...)...)
-	require.NoError(t, m.Err())
+	m, err := monitor.NewMetrics(cfg)
+	require.NoError(t, err)
 	return m
 }
 
 func TestMetrics_exactMeanAndMax(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	m.Record(1*time.Millisecond, success)
 	m.Record(2*time.Millisecond, failure)
 	m.Record(6*time.Millisecond, success)
@@ -44,7 +44,7 @@ func TestMetrics_exactMeanAndMax(t *testing.T) {
 }
 
 func TestMetrics_meanIsExactForUnevenSums(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	for _, d := range []time.Duration{1, 2, 2, 1000, 7 * time.Hour} {
 		m.Record(d, success)
 	}
@@ -53,7 +53,7 @@ func TestMetrics_meanIsExactForUnevenSums(t *testing.T) {
 
 func TestMetrics_meanDoesNotOverflow(t *testing.T) {
 	// 4 calls of 2^62ns sum to 2^64ns, past int64 and uint64 both.
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	const huge = time.Duration(1) << 62
 	for range 4 {
 		m.Record(huge, success)
@@ -67,7 +67,7 @@ func TestMetrics_meanDoesNotOverflow(t *testing.T) {
 func TestMetrics_meanAcrossResetPastTwoTo64(t *testing.T) {
 	// The summed durations cross 2^64 after Reset: the new phase's sum,
 	// 2^63, is the high word's carry less the baseline's borrow.
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	const huge = time.Duration(1) << 62
 	for range 3 {
 		m.Record(huge, success)
@@ -82,7 +82,7 @@ func TestMetrics_meanAcrossResetPastTwoTo64(t *testing.T) {
 }
 
 func TestMetrics_outcomes(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	m.Record(time.Millisecond, success)
 	m.Record(time.Millisecond, success)
 	m.Record(time.Millisecond, failure)
@@ -120,7 +120,7 @@ func TestMetrics_timeoutRate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := quiet(t)
+			m := newMetrics(t, monitor.Config{})
 			for _, o := range tc.outcomes {
 				m.Record(time.Millisecond, o)
 			}
@@ -130,7 +130,7 @@ func TestMetrics_timeoutRate(t *testing.T) {
 }
 
 func TestMetrics_rejectedKeptOutOfDurations(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	m.Record(1*time.Millisecond, success)
 	m.Record(2*time.Millisecond, failure)
 	m.Record(6*time.Millisecond, timedOut)
@@ -150,14 +150,14 @@ func TestMetrics_rejectedKeptOutOfDurations(t *testing.T) {
 }
 
 func TestMetrics_onlyRejected(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	m.Record(time.Second, rejected)
 	m.Record(time.Second, rejected)
 	assert.Equal(t, monitor.Stats{Total: 2, Rejected: 2}, m.Snapshot(), "no durations, no rate")
 }
 
 func TestMetrics_negativeDurationCountsAsZero(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	m.Record(-time.Second, success)
 	s := m.Snapshot()
 	assert.Equal(t, int64(1), s.Total)
@@ -210,7 +210,7 @@ func TestMetrics_percentilesWithinStatedError(t *testing.T) {
 	}
 	for _, dist := range distributions {
 		t.Run(dist.name, func(t *testing.T) {
-			m := quiet(t)
+			m := newMetrics(t, monitor.Config{})
 			for _, d := range dist.ds {
 				m.Record(d, success)
 			}
@@ -231,7 +231,7 @@ func TestMetrics_percentilesWithinStatedError(t *testing.T) {
 
 func TestMetrics_percentilesBelow512ns(t *testing.T) {
 	// Below 512ns the buckets are 32ns wide: an absolute bound.
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	for d := time.Duration(1); d <= 500; d++ {
 		m.Record(d, success)
 	}
@@ -243,7 +243,6 @@ func TestMetrics_percentilesBelow512ns(t *testing.T) {
 
 func TestMetrics_zeroValueRecords(t *testing.T) {
 	var m monitor.Metrics
-	require.NoError(t, m.Err())
 	assert.Equal(t, monitor.Stats{}, m.Snapshot())
 	m.Record(2*time.Millisecond, success)
 	m.Record(4*time.Millisecond, failure)
@@ -255,8 +254,8 @@ func TestMetrics_zeroValueRecords(t *testing.T) {
 	assert.Equal(t, 4*time.Millisecond, s.Max)
 }
 
-func TestMetrics_reset(t *testing.T) {
-	m := quiet(t)
+func TestMetrics_resetClearsCountsKeepsGauge(t *testing.T) {
+	m := newMetrics(t, monitor.Config{})
 	m.Record(time.Second, timedOut)
 	m.Record(time.Second, failure)
 	m.Record(time.Second, rejected)
@@ -282,7 +281,7 @@ func TestMetrics_reset(t *testing.T) {
 }
 
 func TestMetrics_concurrentRecordExactTotals(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	const goroutines, perGoroutine = 16, 2000
 	outcomes := []resilience.Outcome{success, failure, timedOut, canceled, rejected}
 	var wg sync.WaitGroup
@@ -317,11 +316,8 @@ func TestMetrics_concurrentRecordExactTotals(t *testing.T) {
 	assert.Equal(t, time.Duration(sum)*time.Microsecond/(4*n/5), s.Mean, "mean of the calls not rejected")
 }
 
-func TestMetrics_nil(t *testing.T) {
+func TestMetrics_nilDoesNothing(t *testing.T) {
 	var m *monitor.Metrics
-	err := m.Err()
-	require.ErrorIs(t, err, resilience.ErrInvalidConfig)
-	assert.EqualError(t, err, "monitor: Monitor(m) is nil, want a *Metrics (New, NewMetrics or a zero Metrics)")
 	m.Record(time.Second, success)
 	m.Reset()
 	assert.Equal(t, monitor.Stats{}, m.Snapshot())
@@ -330,7 +326,7 @@ func TestMetrics_nil(t *testing.T) {
 	assert.Zero(t, g.Value())
 }
 
-func TestGauge(t *testing.T) {
+func TestGauge_goesUpAndDown(t *testing.T) {
 	var g monitor.Gauge
 	assert.Zero(t, g.Value())
 	var wg sync.WaitGroup
@@ -352,7 +348,7 @@ func TestGauge(t *testing.T) {
 	assert.Equal(t, int64(2), m.Snapshot().Abandoned)
 }
 
-func TestStats_String(t *testing.T) {
+func TestStats_String_oneLineSummary(t *testing.T) {
 	s := monitor.Stats{
 		Total: 13, Successes: 6, Failures: 1, Timeouts: 2, Canceled: 1, Rejected: 3, Abandoned: 1,
 		Mean: 3*time.Millisecond + 141592*time.Nanosecond, Max: 2 * time.Second,
@@ -368,7 +364,7 @@ func TestStats_String(t *testing.T) {
 // Record and Reset: whatever mix of phases a Snapshot sees, no count,
 // duration or rate goes below zero (nor the rate above one).
 func TestMetrics_snapshotDuringReset(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 {

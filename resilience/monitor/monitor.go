@@ -8,45 +8,20 @@ import (
 )
 
 // Monitor returns a Policy that records the duration and outcome of every
-// call into m, and returns what the call returned, unchanged.
+// call into m, as "What is counted" in the package documentation says, and
+// returns what the call returned, unchanged. A call that panics counts as a
+// failure and the panic goes on.
 //
-// The outcome is [resilience.Classify]'s, counted as: success in
-// Successes; failure in Failures; timeout (a limit inside fired) and
-// deadline (the caller's own deadline passed during the call) in Timeouts;
-// canceled (the caller canceled) in Canceled, which is not a failure;
-// rejected (a policy inside, such as an open circuit breaker, refused the
-// call without calling the dependency) in Rejected, which is neither a
-// failure nor a timeout and is kept out of the durations, the timeout rate
-// and the alert windows. A call that panics counts as a failure and the
-// panic goes on.
-//
-// A call whose ctx deadline had already passed when it began, and that
-// fails, counts as rejected, not as a timeout: the dependency had no chance
-// to answer it. Monitor still calls next with that ctx (what the call does
-// and returns is next's business), and a success still counts as one. A
-// call whose ctx was already canceled counts as canceled, as any call the
-// caller canceled does.
-//
-// The duration is measured with the monotonic clock, read once before and
-// once after the call. On success and on a rejection Monitor does not
-// allocate.
-//
-// Placed outermost in a pipeline (the recommended order is Monitor,
-// Breaker, Retry, Timeout), it sees each logical call as the caller does,
-// retries and all, and counts what an open breaker rejects as Rejected. Any
-// number of pipelines, of any result type, may share one m.
-//
-// If m is nil or has a configuration error ([Metrics.Err]), every call
-// fails at once with that error, a [*resilience.ConfigError], without
-// calling next. A nil ctx fails with [resilience.ErrNilContext] and a nil
-// next with [resilience.ErrNilFunc]; neither is recorded.
+// Monitor panics with a [*resilience.ConfigError] if m is nil, and the
+// Policy panics with [resilience.ErrNilFunc] when applied to a nil Func. A
+// call with a nil ctx returns [resilience.ErrNilContext], unrecorded.
 func Monitor[T any](m *Metrics) resilience.Policy[T] {
-	if err := m.Err(); err != nil {
-		return func(resilience.Func[T]) resilience.Func[T] { return resilience.Fail[T](err) }
+	if m == nil {
+		panic(&resilience.ConfigError{Pkg: "monitor", Field: "Monitor(m)", Want: "a *Metrics (NewMetrics or a zero Metrics)"})
 	}
 	return func(next resilience.Func[T]) resilience.Func[T] {
 		if next == nil {
-			return resilience.Fail[T](resilience.ErrNilFunc)
+			panic(resilience.ErrNilFunc)
 		}
 		return func(ctx context.Context) (v T, err error) {
 			if ctx == nil {

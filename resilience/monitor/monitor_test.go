@@ -111,7 +111,7 @@ func TestMonitor_outcomes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				m := quiet(t)
+				m := newMetrics(t, monitor.Config{})
 				call := monitor.Monitor[int](m)(tc.fn)
 				if tc.call == nil {
 					tc.call = func(call resilience.Func[int]) (int, error) { return call(context.Background()) }
@@ -138,7 +138,7 @@ func TestMonitor_outcomes(t *testing.T) {
 func TestMonitor_rejectedIsCountedOnly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var lb logBuffer
-		m := monitor.NewMetrics(monitor.Logger(lb.logger(slog.LevelDebug)))
+		m := newMetrics(t, monitor.Config{Logger: lb.logger(slog.LevelDebug)})
 		refused := fmt.Errorf("charge: %w", rejection{})
 		v, err := monitor.Monitor[int](m)(func(context.Context) (int, error) {
 			time.Sleep(3 * time.Second) // however long the policy took to refuse
@@ -154,7 +154,7 @@ func TestMonitor_rejectedIsCountedOnly(t *testing.T) {
 
 func TestMonitor_passesThroughUnchanged(t *testing.T) {
 	want := errors.New("boom")
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	v, err := monitor.Monitor[string](m)(func(context.Context) (string, error) { return "partial", want })(t.Context())
 	assert.Equal(t, "partial", v)
 	assert.Same(t, want, err)
@@ -163,15 +163,17 @@ func TestMonitor_passesThroughUnchanged(t *testing.T) {
 func TestMonitor_passesContext(t *testing.T) {
 	type key struct{}
 	ctx := context.WithValue(t.Context(), key{}, "v")
-	_, err := monitor.Monitor[int](quiet(t))(func(ctx context.Context) (int, error) {
-		assert.Equal(t, "v", ctx.Value(key{}))
+	var got any
+	_, err := monitor.Monitor[int](newMetrics(t, monitor.Config{}))(func(ctx context.Context) (int, error) {
+		got = ctx.Value(key{})
 		return 0, nil
 	})(ctx)
 	require.NoError(t, err)
+	assert.Equal(t, "v", got)
 }
 
 func TestMonitor_panicCountsAsFailure(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	call := monitor.Monitor[int](m)(func(context.Context) (int, error) { panic("kaboom") })
 	assert.PanicsWithValue(t, "kaboom", func() { _, _ = call(t.Context()) }, "the panic goes on")
 	s := m.Snapshot()
@@ -180,7 +182,7 @@ func TestMonitor_panicCountsAsFailure(t *testing.T) {
 }
 
 func TestMonitor_sharedAcrossResultTypes(t *testing.T) {
-	m := quiet(t)
+	m := newMetrics(t, monitor.Config{})
 	ints := resilience.Compose(monitor.Monitor[int](m))(func(context.Context) (int, error) { return 1, nil })
 	strs := resilience.Compose(monitor.Monitor[string](m))(func(context.Context) (string, error) { return "", errors.New("x") })
 	for range 3 {
@@ -198,40 +200,61 @@ func TestMonitor_badInput(t *testing.T) {
 	called := false
 	fn := func(context.Context) (int, error) { called = true; return 1, nil }
 
-	t.Run("nil Metrics", func(t *testing.T) {
-		call := monitor.Monitor[int](nil)(fn)
-		for range 2 { // every call, not just the first
-			_, err := call(t.Context())
+	t.Run("nil Metrics panics when the policy is built", func(t *testing.T) {
+		defer func() {
+			err, ok := recover().(error)
+			require.True(t, ok, "the panic value is an error")
 			var ce *resilience.ConfigError
 			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, "monitor", ce.Pkg)
-			assert.Equal(t, "Monitor(m)", ce.Field, "named as at the call site")
 			assert.ErrorIs(t, err, resilience.ErrInvalidConfig)
-			assert.EqualError(t, err, "monitor: Monitor(m) is nil, want a *Metrics (New, NewMetrics or a zero Metrics)")
-		}
+			assert.EqualError(t, err, "monitor: Monitor(m) is nil, want a *Metrics (NewMetrics or a zero Metrics)")
+		}()
+		monitor.Monitor[int](nil)
+		t.Fatal("Monitor(nil) did not panic")
 	})
-	t.Run("misconfigured Metrics", func(t *testing.T) {
-		m := monitor.NewMetrics(monitor.Alert(monitor.AlertRule{Threshold: 2}))
-		call := monitor.Monitor[int](m)(fn)
-		_, err := call(t.Context())
-		require.ErrorIs(t, err, resilience.ErrInvalidConfig)
-		assert.Same(t, m.Err(), err)
-		assert.EqualError(t, err, "monitor: AlertRule.Threshold is 2, want > 0 and < 1")
+	t.Run("nil next panics when the policy is applied", func(t *testing.T) {
+		p := monitor.Monitor[int](newMetrics(t, monitor.Config{}))
+		assert.PanicsWithValue(t, resilience.ErrNilFunc, func() { p(nil) })
 	})
-	t.Run("nil ctx", func(t *testing.T) {
-		m := quiet(t)
+	t.Run("nil ctx is an error, not recorded", func(t *testing.T) {
+		m := newMetrics(t, monitor.Config{})
 		//nolint:staticcheck // a nil context is the bad input under test
 		_, err := monitor.Monitor[int](m)(fn)(nil)
 		assert.ErrorIs(t, err, resilience.ErrNilContext)
-		assert.Zero(t, m.Snapshot().Total, "not a call: not recorded")
-	})
-	t.Run("nil next", func(t *testing.T) {
-		m := quiet(t)
-		_, err := monitor.Monitor[int](m)(nil)(t.Context())
-		assert.ErrorIs(t, err, resilience.ErrNilFunc)
 		assert.Zero(t, m.Snapshot().Total)
 	})
 	assert.False(t, called, "fn must not run when the input is bad")
+}
+
+// A configuration error or a nil ctx inside the call is a mistake in the
+// caller's code, not a failure of the dependency.
+func TestMonitor_misuseInsideTheCallIsRejected(t *testing.T) {
+	cfgErr := &resilience.ConfigError{Pkg: "retry", Field: "Config.BaseDelay", Value: -time.Nanosecond, Want: ">= 0"}
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"configuration error", cfgErr},
+		{"wrapped configuration error", fmt.Errorf("charge: %w", cfgErr)},
+		{"nil context", resilience.ErrNilContext},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMetrics(t, monitor.Config{})
+			_, err := monitor.Monitor[int](m)(func(context.Context) (int, error) { return 0, tc.err })(t.Context())
+			assert.Equal(t, tc.err, err, "passes through")
+			assert.Equal(t, monitor.Stats{Total: 1, Rejected: 1}, m.Snapshot(), "rejected, not a failure")
+		})
+	}
+	t.Run("from a nested call with a nil context", func(t *testing.T) {
+		m := newMetrics(t, monitor.Config{})
+		var noCtx context.Context
+		_, err := monitor.Monitor[int](m)(func(context.Context) (int, error) {
+			return resilience.Do(noCtx, func(context.Context) (int, error) { return 1, nil })
+		})(t.Context())
+		require.ErrorIs(t, err, resilience.ErrNilContext)
+		assert.Equal(t, monitor.Stats{Total: 1, Rejected: 1}, m.Snapshot())
+	})
 }
 
 // A call made after the caller's deadline had passed never gave the
@@ -286,7 +309,7 @@ func TestMonitor_deadlinePassedBeforeTheCall(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var lb logBuffer
-				m := monitor.NewMetrics(monitor.Logger(lb.logger(slog.LevelDebug)))
+				m := newMetrics(t, monitor.Config{Logger: lb.logger(slog.LevelDebug)})
 				ctx, cancel := tc.ctx()
 				defer cancel()
 				called := false
@@ -311,7 +334,7 @@ func TestMonitor_deadlinePassedBeforeTheCall(t *testing.T) {
 // the call is still a timeout.
 func TestMonitor_deadlinePassedBeforeTheCall_withTimeoutPolicy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := quiet(t)
+		m := newMetrics(t, monitor.Config{})
 		var calls int
 		call := resilience.Compose(
 			monitor.Monitor[int](m),
@@ -344,7 +367,7 @@ func TestMonitor_deadlinePassedBeforeTheCall_withTimeoutPolicy(t *testing.T) {
 // that timed out while their work goes on, and comes down as it ends.
 func TestMonitor_abandonedCallsInStats(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := quiet(t)
+		m := newMetrics(t, monitor.Config{})
 		release := make(chan struct{})
 		call := resilience.Compose(
 			monitor.Monitor[int](m),

@@ -18,22 +18,21 @@ import (
 
 // In the recommended order Monitor → Breaker → Timeout, with a dependency
 // that never answers, the breaker opens on the timeouts and then rejects
-// nearly every call. Counted as failures, those rejections diluted the
-// timeout rate and resolved the alert while the dependency was still down;
-// left out of the window, they left too few calls (the breaker's probes) to
-// decide, which resolved it too.
+// nearly every call. The alert fires and stays firing: the rejections
+// neither dilute the timeout rate nor count as the calls a window needs to
+// resolve.
 func TestMonitor_openBreakerDoesNotResolveAlert(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		var ev events
 		var firedAt []time.Duration
-		m := quiet(t, monitor.Name("payments"), monitor.Alert(monitor.AlertRule{
+		m := newMetrics(t, monitor.Config{Name: "payments", Alerts: []monitor.AlertRule{{
 			Window: 10 * time.Second, MinCalls: 10, Threshold: 0.5,
 			OnAlert: func(e monitor.AlertEvent) {
 				firedAt = append(firedAt, time.Since(start))
 				ev.add(e)
 			},
-		}))
+		}}})
 		cb, err := breaker.New(breaker.Settings{
 			Name: "payments", TimeoutRate: 0.5, MinRequests: 10,
 			Window: 10 * time.Second, OpenTimeout: 5 * time.Second, Logger: discard,

@@ -11,62 +11,32 @@ import (
 )
 
 // Stats is a point-in-time summary of the calls a [Metrics] recorded, as
-// [Metrics.Snapshot] returns it. It is a plain value: copy it, compare it,
-// print it.
-//
-// Every call has exactly one outcome, so Total is always the sum of
-// Successes, Failures, Timeouts, Canceled and Rejected. Every call that
-// reached the dependency, whatever its outcome, counts in the durations
-// (Mean, Max, P50, P90, P99): they are the time callers waited. Rejected
-// calls do not: they did not wait for the dependency.
+// [Metrics.Snapshot] returns it: a plain value, to copy, compare or print.
+// "What is counted" in the package documentation says which calls count
+// where. Total is always Successes + Failures + Timeouts + Canceled +
+// Rejected.
 type Stats struct {
-	// Total is the number of calls recorded, rejected ones included.
-	Total int64
-	// Successes is the number of calls that returned a nil error.
-	Successes int64
-	// Failures is the number of calls that returned an error that was
-	// neither a timeout, a rejection nor the caller's cancellation (and of
-	// calls that panicked, under [Monitor]).
-	Failures int64
-	// Timeouts is the number of calls that timed out: a limit inside the
-	// call fired ([resilience.OutcomeTimeout]) or the caller's own deadline
-	// passed during the call ([resilience.OutcomeDeadline]).
-	Timeouts int64
-	// Canceled is the number of calls the caller canceled
-	// ([resilience.OutcomeCanceled]). They are not failures of the
-	// dependency and do not count in TimeoutRate.
-	Canceled int64
-	// Rejected is the number of calls a policy refused without calling the
-	// dependency ([resilience.OutcomeRejected]), such as those an open
-	// circuit breaker failed at once, and, under [Monitor], of calls that
-	// failed on a deadline that had passed before they began. They say
-	// nothing about the dependency's health now: they are neither failures
-	// nor timeouts, and are left out of the durations, of TimeoutRate and
-	// of the [AlertRule] windows.
-	Rejected int64
+	Total     int64 // all calls recorded
+	Successes int64 // calls that returned a nil error
+	Failures  int64 // calls that failed otherwise (or panicked, under [Monitor])
+	Timeouts  int64 // calls that timed out
+	Canceled  int64 // calls the caller canceled
+	Rejected  int64 // calls a policy rejected
 
-	// Abandoned is the value of the [Metrics.Abandoned] gauge when the
-	// snapshot was taken: calls that a timeout returned from but that are
-	// still running.
+	// Abandoned is the value of the [Metrics.Abandoned] gauge.
 	Abandoned int64
 
-	// Mean is the exact mean duration of the calls that have one: their
-	// summed duration divided by Total - Rejected. Zero when there are no
-	// such calls.
-	Mean time.Duration
-	// Max is the exact longest duration recorded.
-	Max time.Duration
+	// Mean and Max are the exact mean and longest duration of the calls
+	// that have one (all but the rejected); zero when there are none.
+	Mean, Max time.Duration
 
-	// P50, P90 and P99 are the 50th, 90th and 99th percentile durations
-	// (of the calls that have one: not the rejected), estimated from a
-	// histogram: each is within 6.25% of the true value for durations from
-	// 512ns to about 73 minutes (within 32ns below 512ns), and never more
-	// than Max. Zero when there are no such calls.
+	// P50, P90 and P99 are percentiles of the same durations, estimated
+	// within the bounds the package documentation states, and never more
+	// than Max; zero when there are none.
 	P50, P90, P99 time.Duration
 
-	// TimeoutRate is Timeouts / (Total - Canceled - Rejected), in [0, 1]:
-	// the share of the calls that the dependency had a chance to answer
-	// that timed out. Zero when there are no such calls.
+	// TimeoutRate is Timeouts / (Total - Canceled - Rejected), in [0, 1];
+	// zero when there are no such calls.
 	TimeoutRate float64
 }
 
@@ -121,20 +91,19 @@ func roundForDisplay(d time.Duration) time.Duration {
 	}
 }
 
-// Snapshot returns the figures of the calls recorded so far (since the last
-// [Metrics.Reset]). It also evaluates the alert rules whose tick has come,
+// Snapshot returns the figures of the calls recorded since the last
+// [Metrics.Reset]. It also evaluates the alert rules whose tick has come,
 // so a rule may fire, and call its OnAlert, from Snapshot.
 //
 // Snapshot takes no lock that Record waits for. With Records running
 // concurrently it is not one atomic picture: a call in flight may show in
-// some fields and not yet in others (say in Mean but not in Total). Once
-// Records stop, it is exact.
+// some fields and not yet in others. Once Records stop, it is exact.
 func (m *Metrics) Snapshot() Stats {
 	if m == nil {
 		return Stats{}
 	}
-	if len(m.rules) > 0 {
-		m.evaluate(clock.Now())
+	if len(m.rules) > 0 && m.evaluate(clock.Now()) {
+		m.deliver()
 	}
 	// Load the baseline before adding up the shards. Reset stores a
 	// baseline only after collecting it, and the counters never go down,
@@ -181,14 +150,14 @@ type totals struct {
 // collect adds up the shards into t, reading the outcome counts first (see
 // record for why).
 func (m *Metrics) collect(t *totals) {
-	for i := range m.shards {
-		s := &m.shards[i]
+	for i := range shardCount {
+		s := m.shards.At(i)
 		for k := range s.n {
 			t.n[k] += s.n[k].Load()
 		}
 	}
-	for i := range m.shards {
-		s := &m.shards[i]
+	for i := range shardCount {
+		s := m.shards.At(i)
 		var carry uint64
 		t.sumLo, carry = bits.Add64(t.sumLo, s.sumLo.Load(), 0)
 		t.sumHi += s.sumHi.Load() + carry

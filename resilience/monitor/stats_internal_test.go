@@ -14,11 +14,11 @@ func TestCollect_carriesIntoHighWord(t *testing.T) {
 	var m Metrics
 	for i := range 3 {
 		// 4 calls summing to 2^64 - 2 in each shard.
-		m.shards[i].sumLo.Store(math.MaxUint64 - 1)
-		m.shards[i].n[idxSuccess].Store(4)
+		m.shards.At(i).sumLo.Store(math.MaxUint64 - 1)
+		m.shards.At(i).n[idxSuccess].Store(4)
 	}
-	m.shards[3].sumHi.Store(1) // and 2^64 more, over 4 more calls
-	m.shards[3].n[idxFailure].Store(4)
+	m.shards.At(3).sumHi.Store(1) // and 2^64 more, over 4 more calls
+	m.shards.At(3).n[idxFailure].Store(4)
 
 	var tot totals
 	m.collect(&tot)
@@ -40,7 +40,7 @@ func TestTotalsSub_borrowsFromHighWord(t *testing.T) {
 	assert.Equal(t, uint64(math.MaxUint64-1), tot.sumLo, "2 × 2^64 + 1 - 3 = 2^64 + (2^64 - 2)")
 }
 
-func TestMean(t *testing.T) {
+func TestMean_exactRoundedDownAndClamped(t *testing.T) {
 	assert.Equal(t, time.Duration(1)<<62, mean(1, 0, 4))
 	assert.Equal(t, time.Duration(3), mean(0, 10, 3), "rounded down")
 	assert.Equal(t, time.Duration(math.MaxInt64), mean(0, math.MaxUint64, 1), "clamped, not negative")
