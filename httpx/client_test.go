@@ -161,7 +161,7 @@ func TestClient_metricsRecordLogicalCalls(t *testing.T) {
 		}
 		_, _ = w.Write([]byte("ok"))
 	})
-	m := monitor.NewMetrics(monitor.Logger(discardLogger()))
+	m := new(monitor.Metrics)
 	// 500ms: room for a loaded machine to answer /flaky and /missing,
 	// far below /slow's 3s.
 	c := httptestClient(t, httpx.Config{Timeout: 500 * time.Millisecond, Retry: fastRetry(2), Metrics: m})

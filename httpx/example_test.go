@@ -92,7 +92,10 @@ func ExampleClient() {
 	defer srv.Close()
 
 	retries := retry.DefaultConfig()
-	metrics := monitor.NewMetrics(monitor.Name("users-api"))
+	metrics, err := monitor.NewMetrics(monitor.Config{Name: "users-api"})
+	if err != nil {
+		panic(err)
+	}
 	users, err := httpx.NewClient(httpx.Config{
 		Timeout: 2 * time.Second, // per attempt, body included
 		Retry:   &retries,

@@ -145,7 +145,7 @@ func TestTransport_rejectsBadURLWithoutRequest(t *testing.T) {
 func TestTransport_errorStatusesReachBreakerAndMetrics(t *testing.T) {
 	t.Parallel()
 	srv, hits := server(t, statuses(503))
-	m := monitor.NewMetrics(monitor.Logger(discardLogger()))
+	m := new(monitor.Metrics)
 	client := newTransport(t, nil, httpx.Config{
 		Metrics: m,
 		Breaker: &breaker.Settings{ConsecutiveFailures: 3, OpenTimeout: time.Minute, Logger: discardLogger()},

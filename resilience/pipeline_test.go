@@ -47,7 +47,7 @@ func TestReadme_synctestPipeline(t *testing.T) {
 // sees the fast rejections.
 func TestRecommendedOrder_endToEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := monitor.NewMetrics(monitor.Logger(discard()))
+		m := new(monitor.Metrics)
 		cb, err := breaker.New(breaker.Settings{ConsecutiveFailures: 2, OpenTimeout: time.Minute, Logger: discard()})
 		require.NoError(t, err)
 		var attempts int
@@ -95,7 +95,7 @@ func TestRecommendedOrder_endToEnd(t *testing.T) {
 // breaker.
 func TestRecommendedOrder_callerCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := monitor.NewMetrics(monitor.Logger(discard()))
+		m := new(monitor.Metrics)
 		cb, err := breaker.New(breaker.Settings{ConsecutiveFailures: 1, Logger: discard()})
 		require.NoError(t, err)
 		var attempts int
@@ -122,4 +122,52 @@ func TestRecommendedOrder_callerCancel(t *testing.T) {
 		assert.EqualValues(t, 1, s.Canceled)
 		assert.Zero(t, s.Failures+s.Timeouts)
 	})
+}
+
+// Issue 7: one typo in a retry Config failed every call without calling fn,
+// the monitor counted failures and the breaker opened, blaming the
+// dependency for a mistake in the program. Now the mistake stops the
+// pipeline from being built, and nothing is counted.
+func TestPipeline_issue7_misconfiguredPolicyNeverBlamesTheDependency(t *testing.T) {
+	m := new(monitor.Metrics)
+	cb, err := breaker.New(breaker.Settings{ConsecutiveFailures: 3})
+	require.NoError(t, err)
+
+	v := panicValue(func() {
+		resilience.Compose(
+			monitor.Monitor[int](m),
+			breaker.Breaker[int](cb),
+			retry.Retry[int](retry.Config{MaxAttempts: 3, BaseDelay: -1}),
+			timeout.WithTimeout[int](time.Second),
+		)
+	})
+	built, ok := v.(error)
+	require.True(t, ok, "building the pipeline panics with the error, got %v", v)
+	require.ErrorIs(t, built, resilience.ErrInvalidConfig)
+	assert.EqualError(t, built, "retry: Config.BaseDelay is -1ns, want >= 0")
+	assert.Zero(t, m.Snapshot().Total)
+	assert.Equal(t, breaker.StateClosed, cb.State())
+
+	// A configuration error that still reaches them at call time (from a
+	// pipeline that a Func builds per call, say) is a rejection: neither
+	// a failure for the monitor nor for the breaker.
+	var calls int
+	call := resilience.Compose(monitor.Monitor[int](m), breaker.Breaker[int](cb))(
+		func(ctx context.Context) (int, error) {
+			calls++
+			return resilience.Do(ctx, func(context.Context) (int, error) { return 1, nil },
+				func(resilience.Func[int]) resilience.Func[int] {
+					return func(context.Context) (int, error) { return 0, built }
+				})
+		})
+	for range 10 {
+		_, err := call(t.Context())
+		require.ErrorIs(t, err, resilience.ErrInvalidConfig)
+	}
+	assert.Equal(t, 10, calls)
+	s := m.Snapshot()
+	assert.EqualValues(t, 10, s.Rejected, "%v", s)
+	assert.Zero(t, s.Failures)
+	assert.Equal(t, breaker.StateClosed, cb.State(), "the breaker does not open")
+	assert.Zero(t, cb.Snapshot().Counts.Failures)
 }

@@ -70,11 +70,3 @@ func Compose[T any](policies ...Policy[T]) Policy[T] {
 		return next
 	}
 }
-
-// Fail returns a Func that calls nothing and returns err on every call.
-func Fail[T any](err error) Func[T] {
-	return func(context.Context) (T, error) {
-		var zero T
-		return zero, err
-	}
-}

@@ -155,13 +155,6 @@ func TestCompose_concurrentUse(t *testing.T) {
 	wg.Wait()
 }
 
-func TestFail(t *testing.T) {
-	want := errors.New("bad config")
-	v, err := resilience.Fail[string](want)(t.Context())
-	assert.Empty(t, v)
-	assert.Same(t, want, err)
-}
-
 func TestConfigError(t *testing.T) {
 	err := error(&resilience.ConfigError{Pkg: "retry", Field: "Config.Multiplier", Value: 0.5, Want: ">= 1"})
 	assert.EqualError(t, err, "retry: Config.Multiplier is 0.5, want >= 1")

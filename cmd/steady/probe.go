@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -155,8 +154,12 @@ func runPlain(ctx context.Context, o *options, target string, srv *flakyServer, 
 func runSteady(ctx context.Context, o *options, target string, srv *flakyServer, stderr io.Writer) (*phase, error) {
 	tr := newTransport(o.concurrency)
 	defer tr.closeIdle()
-	quiet := slog.New(slog.DiscardHandler) // the table tells the story; logs would garble the progress line
-	m := monitor.NewMetrics(monitor.Name("steady"), monitor.Logger(quiet))
+	// No Loggers: the table tells the story, and logs would garble the
+	// progress line.
+	m, err := monitor.NewMetrics(monitor.Config{Name: "steady"})
+	if err != nil {
+		return nil, err
+	}
 
 	var retries, retriedTimeouts atomic.Int64
 	rc := retry.DefaultConfig()
@@ -182,7 +185,6 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 			ConsecutiveFailures: breakerFailures,
 			OpenTimeout:         breakerOpenTimeout,
 			OnStateChange:       bl.record,
-			Logger:              quiet,
 		}
 	}
 	c, err := httpx.NewClient(cfg)

@@ -25,6 +25,7 @@ const N = 8
 type Set[S any] struct {
 	pool   sync.Pool
 	next   atomic.Uint32
+	_      [64]byte // keeps the first shard off the line of pool and next
 	shards [N]struct {
 		v S
 		_ [64]byte

@@ -61,9 +61,6 @@ const (
 
 // counters are one shard's share of the counts, written with atomic adds.
 type counters struct {
-	// Keeps the counts of the first shard off the cache line of the
-	// shard.Set's own fields, which every call reads.
-	_       [cacheLine]byte
 	n       [numOutcomes]atomic.Int64
 	sumLo   atomic.Uint64 // summed durations in ns, low 64 bits ...
 	sumHi   atomic.Uint64 // ... and carries out of them, so the sum cannot overflow
