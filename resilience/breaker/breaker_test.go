@@ -158,7 +158,7 @@ func TestBadInput(t *testing.T) {
 
 	// A nil context is bad input at call time: an error, and not counted.
 	called := false
-	//nolint:staticcheck // a nil context is the bad input under test
+	// a nil context is the bad input under test
 	_, err := breaker.Breaker[int](cb)(func(context.Context) (int, error) { called = true; return 1, nil })(nil)
 	assert.ErrorIs(t, err, resilience.ErrNilContext)
 	assert.False(t, called)

@@ -439,7 +439,7 @@ func TestOpenTimeout_jitter(t *testing.T) {
 				time.Sleep(d - 1)
 				synctest.Wait()
 				require.Equal(t, breaker.StateOpen, tr.cb.State(), "breaker %d, 1ns before its NextProbe", i)
-				time.Sleep(1)
+				time.Sleep(time.Nanosecond) // to NextProbe exactly
 				synctest.Wait()
 			}
 			require.Equal(t, breaker.StateHalfOpen, tr.cb.State(), "breaker %d, at its NextProbe", i)

@@ -218,7 +218,7 @@ func TestMonitor_badInput(t *testing.T) {
 	})
 	t.Run("nil ctx is an error, not recorded", func(t *testing.T) {
 		m := newMetrics(t, monitor.Config{})
-		//nolint:staticcheck // a nil context is the bad input under test
+		// a nil context is the bad input under test
 		_, err := monitor.Monitor[int](m)(fn)(nil)
 		assert.ErrorIs(t, err, resilience.ErrNilContext)
 		assert.Zero(t, m.Snapshot().Total)

@@ -69,7 +69,7 @@ func TestRetry_badInput(t *testing.T) {
 	f := failing(0, nil)
 	p := retry.Retry[int](fast(3))
 
-	//nolint:staticcheck // a nil context is the bad input under test
+	// a nil context is the bad input under test
 	_, err := p(f.call)(nil)
 	assert.ErrorIs(t, err, resilience.ErrNilContext)
 	assert.Zero(t, f.calls)

@@ -310,7 +310,7 @@ func TestNilContext_isAnError(t *testing.T) {
 			}
 			for pname, p := range policies {
 				t.Run(pname, func(t *testing.T) {
-					//nolint:staticcheck // a nil context is the bad input under test
+					// a nil context is the bad input under test
 					_, err := p(fn)(nil)
 					assert.ErrorIs(t, err, resilience.ErrNilContext)
 				})
