@@ -13,8 +13,9 @@ import (
 // Call runs f, which calls the user's hook named name (e.g. "breaker:
 // OnStateChange"), and recovers a panic in it. A panic is logged at Error to
 // l, or to [slog.Default] when l is nil (a panicking hook is a bug, reported
-// even when no Logger was set), with the panic value and the stack. Call
-// reports whether f returned normally.
+// even when no Logger was set), with the panic value and the stack. Should
+// l's handler panic too, the report goes to slog.Default instead, and is
+// dropped if that panics as well. Call reports whether f returned normally.
 func Call(l *slog.Logger, name string, f func()) (ok bool) {
 	defer func() {
 		if ok {
@@ -24,15 +25,26 @@ func Call(l *slog.Logger, name string, f func()) (ok bool) {
 		if v == nil {
 			return
 		}
-		if l == nil {
-			l = slog.Default()
-		}
-		l.LogAttrs(context.Background(), slog.LevelError, "steady: hook panicked",
+		attrs := []slog.Attr{
 			slog.String("hook", name),
 			slog.String("panic", fmt.Sprint(v)),
 			slog.String("stack", string(debug.Stack())),
-		)
+		}
+		if l == nil || !report(l, attrs) {
+			report(slog.Default(), attrs)
+		}
 	}()
 	f()
+	return true
+}
+
+// report logs a hook's panic to l, and reports whether l did not panic.
+func report(l *slog.Logger, attrs []slog.Attr) (ok bool) {
+	defer func() {
+		if !ok {
+			recover()
+		}
+	}()
+	l.LogAttrs(context.Background(), slog.LevelError, "steady: hook panicked", attrs...)
 	return true
 }

@@ -2,6 +2,7 @@ package hook_test
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"testing"
 
@@ -34,4 +35,24 @@ func TestCall_nilLoggerReportsToDefault(t *testing.T) {
 	defer slog.SetDefault(old)
 	hook.Call(nil, "monitor: OnAlert", func() { panic(42) })
 	assert.Contains(t, buf.String(), "panic=42")
+}
+
+type panicHandler struct{ slog.Handler }
+
+func (panicHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler broken") }
+
+func TestCall_panickingLoggerFallsBackToDefault(t *testing.T) {
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(old)
+	ok := hook.Call(slog.New(panicHandler{}), "breaker: OnStateChange", func() { panic("hook broken") })
+	assert.False(t, ok)
+	assert.Contains(t, buf.String(), "panic=\"hook broken\"", "reported to slog.Default instead")
+
+	slog.SetDefault(slog.New(panicHandler{}))
+	assert.NotPanics(t, func() {
+		hook.Call(slog.New(panicHandler{}), "x", func() { panic("hook broken") })
+	}, "when every logger panics, the report is dropped, not spread")
 }
