@@ -112,7 +112,10 @@
 // lines. With a Logger, it logs state changes and alerts, not every call.
 //
 // Hooks (breaker's OnStateChange, monitor's OnAlert, retry's OnRetry) run
-// without any lock of steady's held, one at a time per part, in order. A
+// without any lock of steady's held. Event hooks (OnStateChange, OnAlert)
+// are called one at a time per breaker or Metrics, in the order of the
+// events; OnRetry runs in each caller's goroutine, so concurrently when
+// calls are concurrent. A
 // panic in a hook is recovered and logged at Error, to the part's Logger or,
 // when there is none, to [log/slog.Default]: it never crashes the process,
 // never changes the result of a call, and never loses the events queued

@@ -8,13 +8,11 @@ import (
 
 // Permanent marks err as not retryable: [Retry] stops at the first attempt
 // that fails with it, whatever ShouldRetry or a Retryable method would say,
-// and returns a [*Error] that unwraps to err itself (the mark removed).
+// and returns err itself, the mark removed.
 //
 // The marked error has err's message, and [errors.Is] and [errors.As] see
-// through the mark to err. It also has a Retryable() bool method that
-// returns false, so other code that honours that convention skips it too.
-// Permanent(nil) returns nil, and marking an error twice is the same as
-// marking it once.
+// through the mark to err. Permanent(nil) returns nil, and marking an error
+// twice is the same as marking it once.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
