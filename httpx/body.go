@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"bytes"
 	"io"
 	"math"
 )
@@ -23,25 +22,43 @@ const maxPresize = 64 << 10
 // readBody reads all of body, up to limit bytes, and reports whether it was
 // larger. A declared length (contentLength, -1 when unknown) over the limit
 // fails at once without reading; otherwise it only pre-sizes the buffer, by
-// at most maxPresize.
+// at most maxPresize. The buffer doubles as data arrives, but never beyond
+// limit+1 bytes: the one byte more tells "exactly limit" from "more".
 func readBody(body io.Reader, contentLength, limit int64) ([]byte, bool, error) {
 	if contentLength > limit {
 		return nil, true, nil
 	}
-	var buf bytes.Buffer
-	if contentLength > 0 {
+	most := limit
+	if most < math.MaxInt64 {
+		most++
+	}
+	size := int64(512)
+	if contentLength >= 0 {
 		// One extra byte so that reaching EOF does not regrow the buffer.
-		buf.Grow(int(min(contentLength, maxPresize)) + 1)
+		size = min(contentLength, maxPresize) + 1
 	}
-	read := limit
-	if read < math.MaxInt64 {
-		read++ // one byte more tells "exactly limit" from "more"
+	buf := make([]byte, 0, min(size, most))
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) >= most {
+				return nil, true, nil
+			}
+			grown := make([]byte, len(buf), min(2*int64(cap(buf))+512, most))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, true, nil
+		}
+		switch {
+		case err == io.EOF:
+			return buf, false, nil
+		case err != nil:
+			return buf, false, err
+		}
 	}
-	n, err := buf.ReadFrom(io.LimitReader(body, read))
-	if n > limit {
-		return nil, true, nil
-	}
-	return buf.Bytes(), false, err
 }
 
 // drain reads a little of a body that will not be used and closes it, so

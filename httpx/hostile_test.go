@@ -159,6 +159,28 @@ func TestHostile_declaredLengthDoesNotReserveMemory(t *testing.T) {
 	assert.Less(t, allocated()-before, uint64(16<<20), "bytes allocated by %d calls that received 1 byte each", calls)
 }
 
+// A body of exactly the limit is read into a buffer that never grows past
+// the limit (plus the one byte that tells "more"), declared length or not.
+func TestHostile_bodyBufferIsCappedAtTheLimit(t *testing.T) {
+	const limit = 1 << 20
+	body := strings.Repeat("a", limit)
+	for _, declared := range []bool{true, false} {
+		t.Run(fmt.Sprintf("declared=%v", declared), func(t *testing.T) {
+			srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, _ int64) {
+				if declared {
+					w.Header().Set("Content-Length", strconv.Itoa(limit))
+				}
+				_, _ = io.WriteString(w, body)
+			})
+			c := httptestClient(t, httpx.Config{MaxBodySize: limit})
+			resp, err := c.Get(t.Context(), srv.URL)
+			require.NoError(t, err)
+			assert.Len(t, resp.Body, limit)
+			assert.LessOrEqual(t, cap(resp.Body), limit+1, "the buffer never grew past the limit")
+		})
+	}
+}
+
 // badURLs hold credentials in shapes that must fail before any request,
 // with an error that wraps ErrInvalidURL and shows none of them. The
 // secrets are those of assertNoSecrets.
