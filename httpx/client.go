@@ -148,6 +148,7 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error
 		closeRequestBody(req)
 		return nil, err
 	}
+	defer h.release()
 	cl := &call{c: c, req: req}
 	resp, err := h.pipe(why == "")(cl.attempt)(ctx)
 	logNotRetried(ctx, &c.cfg, req, why, err)

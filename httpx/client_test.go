@@ -363,3 +363,28 @@ func TestClient_breakersKeptForABoundedNumberOfHosts(t *testing.T) {
 	}
 	assert.Contains(t, bs, fmt.Sprintf("h%d.test", maxHosts+99), "the most recent host is kept")
 }
+
+// Webhooks to many dead hosts: every breaker opens and none is called
+// again. The table stays bounded all the same.
+func TestClient_deadHostsStayBounded(t *testing.T) {
+	t.Parallel()
+	const maxHosts = 1024 // as documented on Config.Breaker
+	srv, _ := server(t, statuses(http.StatusServiceUnavailable))
+	tr := &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+		},
+	}
+	c := httptestClient(t, httpx.Config{
+		HTTPClient: &http.Client{Transport: tr},
+		Breaker:    &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour},
+	})
+	for i := range maxHosts + 100 {
+		_, err := c.Get(t.Context(), fmt.Sprintf("http://dead%d.test/", i))
+		require.Error(t, err)
+	}
+	bs := c.Breakers()
+	assert.LessOrEqual(t, len(bs), maxHosts)
+	assert.Contains(t, bs, fmt.Sprintf("dead%d.test", maxHosts+99), "the most recent host is kept")
+}

@@ -52,10 +52,13 @@ type Config struct {
 	// 429 and a body over MaxBodySize do not count against the host: they
 	// show it is up.
 	//
-	// Breakers are kept for at most 1024 hosts: a call to a new host past
-	// that forgets the least recently used host whose breaker is closed
-	// (called again, it starts afresh). Open and half-open breakers are
-	// never forgotten, so a sick host is not called at full rate again.
+	// Breakers are kept for about 1024 hosts: a call to a new host past
+	// that forgets the least recently used host that has no call in
+	// flight, preferring one whose breaker is closed (called again, it
+	// starts afresh). An open or half-open breaker is forgotten only when
+	// every idle host's breaker is, so a sick host is not called at full
+	// rate again while there is another choice, and the table stays
+	// bounded; it exceeds 1024 only while more hosts have calls in flight.
 	Breaker *breaker.Settings
 
 	// MaxBodySize is the largest response body a Client reads into memory,

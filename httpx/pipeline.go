@@ -65,7 +65,14 @@ type hostPipes[T any] struct {
 	cb                 *breaker.CircuitBreaker // nil when no Breaker
 	withRetry, noRetry resilience.Policy[T]
 	used               atomic.Uint64 // policies.clock at the last use
+	// inflight counts the calls between forHost and release. A host with
+	// calls in flight is never forgotten: their outcomes would go to a
+	// breaker nobody asks any more. Raised only with policies.mu held.
+	inflight atomic.Int64
 }
+
+// release ends a call that forHost began.
+func (h *hostPipes[T]) release() { h.inflight.Add(-1) }
 
 // newPolicies returns the policies of cfg for a Client (with limit, its
 // attempt timeout, or nil) or, when manual, for a Transport.
@@ -88,7 +95,8 @@ func (h *hostPipes[T]) pipe(retryOK bool) resilience.Policy[T] {
 	return h.noRetry
 }
 
-// forHost returns the pipelines and the breaker of u's host.
+// forHost returns the pipelines and the breaker of u's host, for one call:
+// call release on the result when the call has ended.
 func (p *policies[T]) forHost(u *url.URL) (*hostPipes[T], error) {
 	var host string
 	if p.breakers != nil {
@@ -96,71 +104,87 @@ func (p *policies[T]) forHost(u *url.URL) (*hostPipes[T], error) {
 	}
 	p.mu.RLock()
 	h := p.hosts[host]
-	p.mu.RUnlock()
-	if h == nil {
-		var err error
-		if h, err = p.add(host); err != nil {
-			return nil, err
-		}
+	if h != nil {
+		h.inflight.Add(1) // under mu, so evictOne cannot miss it
+		h.used.Store(p.clock.Add(1))
 	}
-	h.used.Store(p.clock.Add(1))
-	return h, nil
+	p.mu.RUnlock()
+	if h != nil {
+		return h, nil
+	}
+	return p.add(host)
 }
 
-// add makes the pipelines of host, first forgetting the least recently
-// used host whose breaker is closed when maxHosts are kept already. The
+// add makes the pipelines of host and begins a call on them, first
+// forgetting a host when maxHosts are kept already (see evictOne). The
 // settings were validated when the Client or Transport was made, so
 // breaker.New cannot fail here except with a Name-specific problem, which
 // it reports.
 func (p *policies[T]) add(host string) (*hostPipes[T], error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if h := p.hosts[host]; h != nil {
-		return h, nil
-	}
-	h := &hostPipes[T]{}
-	var cb resilience.Policy[T]
-	if p.breakers != nil {
-		st := *p.breakers
-		st.Name = host
-		b, err := breaker.New(st)
-		if err != nil {
-			return nil, err
+	h := p.hosts[host]
+	if h == nil {
+		h = &hostPipes[T]{}
+		var cb resilience.Policy[T]
+		if p.breakers != nil {
+			st := *p.breakers
+			st.Name = host
+			b, err := breaker.New(st)
+			if err != nil {
+				return nil, err
+			}
+			h.cb = b
+			if !p.manual {
+				cb = breaker.Breaker[T](b)
+			}
 		}
-		h.cb = b
-		if !p.manual {
-			cb = breaker.Breaker[T](b)
+		h.noRetry = compose(p.monitor, cb, nil, p.timeout)
+		h.withRetry = h.noRetry
+		if p.retry != nil {
+			h.withRetry = compose(p.monitor, cb, p.retry, p.timeout)
 		}
+		if len(p.hosts) >= maxHosts {
+			p.evictOne()
+		}
+		p.hosts[host] = h
 	}
-	h.noRetry = compose(p.monitor, cb, nil, p.timeout)
-	h.withRetry = h.noRetry
-	if p.retry != nil {
-		h.withRetry = compose(p.monitor, cb, p.retry, p.timeout)
-	}
-	if len(p.hosts) >= maxHosts {
-		p.evictOne()
-	}
-	p.hosts[host] = h
+	h.inflight.Add(1)
+	h.used.Store(p.clock.Add(1))
 	return h, nil
 }
 
-// evictOne forgets the least recently used host whose breaker is closed,
-// if any: an open or half-open breaker is kept, or the sick host it guards
-// would be called again at full rate. p.mu must be held.
+// evictOne forgets the least recently used host that has no call in
+// flight, preferring one whose breaker is closed: an open breaker is kept
+// while there is another choice, or the sick host it guards would be
+// called at full rate again. Only when every idle host's breaker is open or
+// half-open is the least recently used of them forgotten, so that the
+// table stays bounded. With no idle host at all, none is forgotten. p.mu
+// must be held.
 func (p *policies[T]) evictOne() {
-	var oldest string
-	var oldestUse uint64
-	found := false
+	var closed, any string
+	var closedUse, anyUse uint64
+	foundClosed, foundAny := false, false
 	for host, h := range p.hosts {
+		if h.inflight.Load() > 0 {
+			continue
+		}
+		u := h.used.Load()
+		if !foundAny || u < anyUse {
+			any, anyUse, foundAny = host, u, true
+		}
 		if h.cb != nil && h.cb.State() != breaker.StateClosed {
 			continue
 		}
-		if u := h.used.Load(); !found || u < oldestUse {
-			oldest, oldestUse, found = host, u, true
+		if !foundClosed || u < closedUse {
+			closed, closedUse, foundClosed = host, u, true
 		}
 	}
-	if found {
-		delete(p.hosts, oldest)
+	switch {
+	case foundClosed:
+		delete(p.hosts, closed)
+	case foundAny:
+		delete(p.hosts, any)
 	}
 }
 

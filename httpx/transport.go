@@ -34,10 +34,16 @@ import (
 //
 // A call ends when its response body does: the per-attempt Timeout covers
 // the body, and the metrics and the host's breaker count the call when the
-// body is read to its end, fails, or is closed. So a body that stalls past
-// the limit fails with a *timeout.Error and is counted as a timeout. Close
-// every body you get, as with any RoundTripper: a body never closed nor read
-// to its end is never counted.
+// body is read to its end, fails, or is closed, or when the attempt's limit
+// or the caller's context ends first. So a body that stalls past the limit
+// fails with a *timeout.Error and is counted as a timeout. Close every body
+// you get, as with any RoundTripper. A 101 Switching Protocols response is
+// a success when it arrives; its body is the connection, not wrapped.
+//
+// Each RoundTrip is one call: an http.Client that follows a redirect makes
+// two. An http.Client.Timeout around a Transport is the caller's deadline to
+// it, so calls it ends are not held against the host; set Config.Timeout
+// for a limit that is.
 //
 // Requests are never modified: each attempt sends a clone, with the body
 // replayed through GetBody. A Transport is safe for concurrent use.
@@ -97,7 +103,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx := req.Context()
-	c := &outcome{ctx: ctx, metrics: t.cfg.Metrics, start: time.Now()}
+	c := &outcome{ctx: ctx, metrics: t.cfg.Metrics, host: h, start: time.Now()}
 	if h.cb != nil {
 		if c.ticket, err = h.cb.Allow(); err != nil {
 			closeRequestBody(req)
@@ -106,7 +112,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	why := noRetry(req, &t.cfg)
-	rt := &roundTrip{t: t, req: req}
+	rt := &roundTrip{t: t, req: req, retries: why == "" && t.cfg.Retry != nil}
 	resp, err := h.pipe(why == "")(rt.attempt)(ctx)
 	logNotRetried(ctx, &t.cfg, req, why, err)
 	if err != nil {
@@ -124,8 +130,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	// A response is settled when its body ends.
-	resp.Body.(*attemptBody).outcome = c
+	if b, ok := resp.Body.(*attemptBody); ok {
+		b.settleWith(c) // the call ends with the body
+	} else {
+		c.settle(nil) // a protocol switch: the call is made
+	}
 	return resp, nil
 }
 
@@ -142,6 +151,7 @@ func closeRequestBody(req *http.Request) {
 type outcome struct {
 	ctx     context.Context // the caller's
 	metrics *monitor.Metrics
+	host    *hostPipes[*http.Response]
 	ticket  breaker.Ticket
 	start   time.Time
 	settled atomic.Bool
@@ -156,12 +166,14 @@ func (c *outcome) settle(err error) {
 	if c.metrics != nil {
 		c.metrics.Record(time.Since(c.start), resilience.Classify(c.ctx, err))
 	}
+	c.host.release()
 }
 
 // roundTrip is the state of one RoundTrip's attempts.
 type roundTrip struct {
 	t        *Transport
 	req      *http.Request
+	retries  bool // a failed attempt may be followed by another
 	attempts int
 	last     *http.Response // a retryable response not yet returned
 }
@@ -189,11 +201,20 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		cancel()
 		return nil, err
 	}
-	if resp.StatusCode >= 400 {
+	switch {
+	case resp.StatusCode == http.StatusSwitchingProtocols:
+		// The body is the connection, an io.ReadWriteCloser that must
+		// not be wrapped. The attempt's limit stops covering it.
+		return resp, nil
+	case resp.StatusCode >= 400:
 		// An error status goes through the pipeline as a *StatusError,
 		// so that retry, the breaker and the metrics see it; RoundTrip
 		// still hands the response back, as a RoundTripper must.
-		rt.t.holdErrorBody(ctx, resp, cancel)
+		if rt.retries {
+			rt.t.holdErrorBody(ctx, resp, cancel)
+		} else {
+			resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
+		}
 		rt.last = resp
 		return resp, newStatusError(req, resp)
 	}
@@ -249,26 +270,47 @@ func drainResp(resp *http.Response) {
 }
 
 // attemptBody keeps an attempt's context alive while the caller reads the
-// body, releases it at the end of the body or on Close, and then settles
-// the call's outcome, if it is the body of the response RoundTrip returned.
+// body, and releases it at the end of the body or on Close. The body of the
+// response RoundTrip returns as a success also settles the call's outcome
+// then, or when the attempt's context ends first (its limit fired, or the
+// caller gave up) while the body was left unread.
 type attemptBody struct {
 	io.ReadCloser
 	ctx     context.Context
 	cancel  context.CancelFunc
 	t       *Transport
-	outcome *outcome // set by RoundTrip; nil for a body it did not return as a success
+	outcome *outcome    // nil for a body that settles nothing
+	stop    func() bool // stops the settling on the context's end
+}
+
+// settleWith makes the body settle c when it ends.
+func (b *attemptBody) settleWith(c *outcome) {
+	b.outcome = c
+	b.stop = context.AfterFunc(b.ctx, func() {
+		// Settled already (the body ended first, and canceled the
+		// context), or the body was left unread past the context's end.
+		c.settle(b.t.limitError(b.ctx, context.Cause(b.ctx)))
+	})
+}
+
+// end settles the call with err, then releases the attempt's context. In
+// this order, so that the context's end does not settle it first.
+func (b *attemptBody) end(err error) {
+	if b.outcome != nil {
+		b.stop()
+		b.outcome.settle(err)
+	}
+	b.cancel()
 }
 
 func (b *attemptBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	switch {
 	case err == io.EOF:
-		b.cancel() // the whole body is in: nothing left to bound
-		b.outcome.settle(nil)
+		b.end(nil) // the whole body is in: nothing left to bound
 	case err != nil:
 		err = b.t.limitError(b.ctx, sanitize(err, context.Cause(b.ctx)))
-		b.cancel()
-		b.outcome.settle(err)
+		b.end(err)
 	}
 	return n, err
 }
@@ -277,8 +319,7 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 // choice: the call counts as a success.
 func (b *attemptBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel()
-	b.outcome.settle(nil)
+	b.end(nil)
 	return err
 }
 

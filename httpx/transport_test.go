@@ -2,10 +2,12 @@ package httpx_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -244,4 +246,153 @@ func TestTransport_bodyReadToEOFReleasesAttemptContext(t *testing.T) {
 		assert.Error(t, ctx.Err(), "%s: attempt context released at EOF", path)
 		require.NoError(t, resp.Body.Close())
 	}
+}
+
+// toServer returns a transport that dials srv whatever the host, so that
+// tests can call many host names.
+func toServer(t *testing.T, srv *httptest.Server) *http.Transport {
+	tr := &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+		},
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+// A host with a call in flight is never forgotten: the outcome of that call
+// must reach the breaker that the next call asks.
+func TestTransport_hostWithCallsInFlightIsNeverForgotten(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, func(w http.ResponseWriter, r *http.Request, _ int64) {
+		if strings.HasPrefix(r.Host, "sick") {
+			stalledBody(w, r, 0)
+		}
+	})
+	tr, err := httpx.NewTransport(toServer(t, srv), httpx.Config{
+		Timeout: 300 * time.Millisecond,
+		Breaker: &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour},
+	})
+	require.NoError(t, err)
+	hc := &http.Client{Transport: tr}
+	resp, err := hc.Get("http://sick.test/")
+	require.NoError(t, err)
+	for i := range 1100 { // more hosts than are kept
+		r, err := hc.Get(fmt.Sprintf("http://h%d.test/", i))
+		require.NoError(t, err)
+		_, _ = io.ReadAll(r.Body)
+		require.NoError(t, r.Body.Close())
+	}
+	_, err = io.ReadAll(resp.Body)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the stalled body times out: sick.test's breaker opens")
+	require.NoError(t, resp.Body.Close())
+
+	before := hits.Load()
+	_, err = hc.Get("http://sick.test/")
+	require.ErrorIs(t, err, breaker.ErrOpen, "the breaker that counted the timeout is the one asked")
+	assert.Equal(t, before, hits.Load(), "sick.test is not called again")
+}
+
+// A response body left unread is settled when the attempt's limit fires, so
+// a half-open breaker whose probe's body was forgotten takes the next probe.
+func TestTransport_unreadBodySettlesAtTheLimit(t *testing.T) {
+	t.Parallel()
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if hit == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	})
+	tr, err := httpx.NewTransport(newCountingTransport(t), httpx.Config{
+		Timeout: 50 * time.Millisecond,
+		Breaker: &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Millisecond},
+	})
+	require.NoError(t, err)
+	hc := &http.Client{Transport: tr}
+	resp, err := hc.Get(srv.URL)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	u, _ := url.Parse(srv.URL)
+	cb := tr.Breakers()[u.Host]
+	require.Equal(t, breaker.StateOpen, cb.State())
+
+	require.Eventually(t, func() bool { return cb.State() == breaker.StateHalfOpen }, 5*time.Second, 5*time.Millisecond)
+	forgotten, err := hc.Get(srv.URL) // the probe; its body is left alone
+	require.NoError(t, err)
+	defer forgotten.Body.Close()
+
+	// Past the limit the probe counts as timed out, the breaker reopens,
+	// and after OpenTimeout a new probe gets through.
+	require.Eventually(t, func() bool {
+		resp, err := hc.Get(srv.URL)
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return true
+	}, 5*time.Second, 10*time.Millisecond, "the breaker never took another probe: %v", cb.State())
+}
+
+// A 101 response's body is the connection, writable, as net/http gives it.
+func TestTransport_switchingProtocolsBodyIsTheConnection(t *testing.T) {
+	t.Parallel()
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, _ int64) {
+		conn, brw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		_ = brw.Flush()
+		b := make([]byte, 4)
+		if _, err := io.ReadFull(brw, b); err == nil {
+			_, _ = conn.Write(b)
+		}
+	})
+	m := new(monitor.Metrics)
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	tr, err := httpx.NewTransport(base, httpx.Config{Timeout: time.Second, Metrics: m})
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	rw, ok := resp.Body.(io.ReadWriteCloser)
+	require.True(t, ok, "the body is %T", resp.Body)
+	_, err = rw.Write([]byte("ping"))
+	require.NoError(t, err)
+	got := make([]byte, 4)
+	_, err = io.ReadFull(rw, got)
+	require.NoError(t, err)
+	assert.Equal(t, "ping", string(got))
+	assert.EqualValues(t, 1, m.Snapshot().Successes, "the switch is the call")
+}
+
+// Without retries, an error status is handed over with its headers, as any
+// RoundTripper does: its body is not read first.
+func TestTransport_errorStatusWithoutRetriesDoesNotWaitForTheBody(t *testing.T) {
+	t.Parallel()
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, _ int64) {
+		w.WriteHeader(http.StatusNotFound)
+		w.(http.Flusher).Flush()
+		sleep(r, 3*time.Second)
+		_, _ = io.WriteString(w, "gone")
+	})
+	tr, err := httpx.NewTransport(newCountingTransport(t), httpx.Config{})
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	start := time.Now()
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 2*time.Second, "returned long before the body's 3 s")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	require.NoError(t, resp.Body.Close())
 }
