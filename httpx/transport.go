@@ -103,7 +103,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx := req.Context()
-	c := &outcome{ctx: ctx, metrics: t.cfg.Metrics, host: h, start: time.Now()}
+	c := &outcome{ctx: ctx, metrics: t.cfg.Metrics, host: h, start: time.Now(), wasDone: ctx.Err() != nil}
 	if h.cb != nil {
 		if c.ticket, err = h.cb.Allow(); err != nil {
 			closeRequestBody(req)
@@ -154,6 +154,7 @@ type outcome struct {
 	host    *hostPipes[*http.Response]
 	ticket  breaker.Ticket
 	start   time.Time
+	wasDone bool // the caller's context was done before the call began
 	settled atomic.Bool
 }
 
@@ -164,7 +165,11 @@ func (c *outcome) settle(err error) {
 	}
 	c.ticket.Done(c.ctx, err)
 	if c.metrics != nil {
-		c.metrics.Record(time.Since(c.start), resilience.Classify(c.ctx, err))
+		o := resilience.Classify(c.ctx, err)
+		if o == resilience.OutcomeDeadline && c.wasDone {
+			o = resilience.OutcomeRejected // as monitor.Monitor counts it
+		}
+		c.metrics.Record(time.Since(c.start), o)
 	}
 	c.host.release()
 }

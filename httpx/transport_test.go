@@ -396,3 +396,23 @@ func TestTransport_errorStatusWithoutRetriesDoesNotWaitForTheBody(t *testing.T) 
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	require.NoError(t, resp.Body.Close())
 }
+
+// A request whose deadline had passed before it was sent is counted as
+// rejected, as monitor.Monitor counts it, not as a timeout of the host.
+func TestTransport_requestAlreadyPastItsDeadlineIsRejected(t *testing.T) {
+	t.Parallel()
+	srv, hits := server(t, statuses(http.StatusOK))
+	m := new(monitor.Metrics)
+	tr, err := httpx.NewTransport(newCountingTransport(t), httpx.Config{Metrics: m})
+	require.NoError(t, err)
+	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	_, err = tr.RoundTrip(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	s := m.Snapshot()
+	assert.EqualValues(t, 1, s.Rejected, "%v", s)
+	assert.Zero(t, s.Timeouts)
+	assert.Zero(t, hits.Load())
+}
