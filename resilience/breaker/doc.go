@@ -112,7 +112,9 @@
 // delays only the goroutine running it. A panic in either is recovered and reported at Error (to
 // the Logger, or to [log/slog.Default] when there is none or it is the
 // Logger that panicked): it never crashes the goroutine, never changes a
-// call's result and never stops the events behind it.
+// call's result and never stops the events behind it. Settings.IsFailure
+// runs in the goroutine that ends the call; a panic in it is reported the
+// same way, and the call counts as a failure.
 //
 // [CircuitBreaker.Snapshot] returns the window's counts and rates, the
 // state, the rejected calls, the transitions of each kind and the time of

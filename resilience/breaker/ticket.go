@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/steadyhq/steady/internal/clock"
+	"github.com/steadyhq/steady/internal/hook"
 	"github.com/steadyhq/steady/resilience"
 )
 
@@ -78,7 +79,7 @@ func (c *config) kindOf(ctx context.Context, err error, d time.Duration) kind {
 	if err != nil {
 		switch resilience.Classify(ctx, err) {
 		case resilience.OutcomeFailure:
-			if c.IsFailure == nil || c.IsFailure(err) {
+			if c.IsFailure == nil || c.isFailure(err) {
 				return kindFailure
 			}
 		case resilience.OutcomeTimeout:
@@ -93,4 +94,13 @@ func (c *config) kindOf(ctx context.Context, err error, d time.Duration) kind {
 		return kindSlow
 	}
 	return kindSuccess
+}
+
+// isFailure asks Settings.IsFailure about err. A panic in it is recovered
+// and reported like any hook's, and the call counts as a failure: the
+// caller still gets the call's own result, and a probe still reports.
+func (c *config) isFailure(err error) bool {
+	fail := true
+	hook.Call(c.Logger, "breaker: IsFailure", func() { fail = c.IsFailure(err) })
+	return fail
 }
