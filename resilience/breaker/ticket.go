@@ -36,12 +36,32 @@ func (cb *CircuitBreaker) Allow() (Ticket, error) {
 	case modeClosed:
 		return cb.ticket(ph), nil
 	case modeHalfOpen:
-		for n := ph.probes.Load(); n < cb.cfg.HalfOpenRequests; n = ph.probes.Load() {
-			if ph.probes.CompareAndSwap(n, n+1) {
-				return cb.ticket(ph), nil
-			}
-		}
+		return cb.allowProbe(ph)
 	}
+	return cb.reject(ph)
+}
+
+// allowProbe lets a call through as a probe of the half-open phase ph if a
+// probe slot is free, and rejects it if not.
+func (cb *CircuitBreaker) allowProbe(ph *phase) (Ticket, error) {
+	for n := ph.probes.Load(); n < cb.cfg.HalfOpenRequests; n = ph.probes.Load() {
+		if !ph.probes.CompareAndSwap(n, n+1) {
+			continue
+		}
+		if cb.cur.Load() == ph {
+			return cb.ticket(ph), nil
+		}
+		// ph ended after Allow loaded it (a probe reopened or closed the
+		// breaker): the slot was taken too late. Give it back, and ask the
+		// phase that followed.
+		ph.probes.Add(^uint32(0))
+		return cb.Allow()
+	}
+	return cb.reject(ph)
+}
+
+// reject counts a call rejected in phase ph and returns ph's error.
+func (cb *CircuitBreaker) reject(ph *phase) (Ticket, error) {
 	cb.rejected.Add(1)
 	return Ticket{}, ph.rejectErr
 }
