@@ -103,6 +103,7 @@ type phase struct {
 
 	// Half-open.
 	probes    atomic.Uint32 // probes admitted, minus those that ended excluded
+	lastProbe atomic.Int64  // clock reading when the last probe was admitted
 	successes uint32        // probes that succeeded; guarded by cb.mu
 }
 
@@ -181,6 +182,32 @@ func (cb *CircuitBreaker) probeDone(ph *phase, k kind, pv any) {
 	}
 	cb.mu.Unlock()
 	cb.drain()
+}
+
+// expireProbes runs when a call finds every probe slot of the half-open
+// phase ph taken. If no probe was let through for OpenTimeout, the probes
+// out are taken as lost (a Ticket whose Done never came) and failed: the
+// breaker reopens, so that a probe goes out again after the open period.
+// It reports whether the call should ask again, because ph has ended or a
+// slot was freed.
+func (cb *CircuitBreaker) expireProbes(ph *phase) bool {
+	now := clock.Now()
+	if now-time.Duration(ph.lastProbe.Load()) < cb.cfg.OpenTimeout {
+		return false
+	}
+	cb.mu.Lock()
+	again := true
+	switch {
+	case cb.cur.Load() != ph || ph.probes.Load() < cb.cfg.HalfOpenRequests:
+	case now-time.Duration(ph.lastProbe.Load()) < cb.cfg.OpenTimeout:
+		again = false // a slot was freed and taken again meanwhile
+	default:
+		cb.transitions.Reopens++
+		cb.open(ph.frozen, "circuit breaker reopened", "probe did not report within OpenTimeout")
+	}
+	cb.mu.Unlock()
+	cb.drain()
+	return again
 }
 
 // probeFailure says why a probe failed.

@@ -44,7 +44,10 @@
 // succeed it closes with an empty window, and the first that fails opens it
 // again. [CircuitBreaker.Isolate] holds it open, with no probes, until
 // [CircuitBreaker.Reset], which closes it from any state. A call that was
-// let through in one state and ends in another is not counted.
+// let through in one state and ends in another is not counted. A probe
+// whose outcome never comes (a [Ticket] whose Done is never called) fails
+// when a call finds every slot taken and no probe let through for
+// OpenTimeout: the breaker reopens, and probes again after the open period.
 //
 // # Rules
 //
@@ -94,8 +97,8 @@
 // A [*CircuitBreaker] is shared by goroutines and by pipelines of any
 // result type. A call to a closed breaker costs an atomic load, a
 // monotonic clock reading (two with SlowCallDuration) and a few atomic
-// adds; a rejection costs an atomic load and a sharded counter, and reads
-// no clock. Neither takes a lock or allocates. Locks are taken on state
+// adds; a rejection by an open breaker costs an atomic load and a sharded
+// counter, and reads no clock. Neither takes a lock or allocates. Locks are taken on state
 // changes, on probes, when a call ends in a way that may fire a rate rule,
 // and once per tick of the window. The benchmarks module compares both
 // with gobreaker.
