@@ -218,3 +218,32 @@ func TestIsFailure_panicOnAProbeReopensTheBreaker(t *testing.T) {
 		assert.Equal(t, breaker.Transitions{Trips: 1, HalfOpens: 2, Reopens: 1, Closes: 1}, cb.Snapshot().Transitions)
 	})
 }
+
+// The open timer's goroutine runs the open → half-open change: a hook that
+// panics there, reported to a Logger that panics too, is reported to
+// slog.Default instead, and the process and the later events go on.
+func TestOnStateChange_panicInTimerGoroutineWithAPanickingLogger(t *testing.T) {
+	def := captureDefault(t)
+	synctest.Test(t, func(t *testing.T) {
+		var tr transitions
+		cb := newBreaker(t, breaker.Settings{
+			ConsecutiveFailures: 1, OpenTimeout: time.Second,
+			Logger: slog.New(panicHandler{}),
+			OnStateChange: func(name string, from, to breaker.State) {
+				tr.hook(name, from, to)
+				if to == breaker.StateHalfOpen {
+					panic("hook bug")
+				}
+			},
+		})
+		c := newCaller(cb)
+		require.ErrorIs(t, c.do(opFail), errDown)
+		time.Sleep(1100 * time.Millisecond) // the timer fires; hook and Logger panic in it
+		synctest.Wait()
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		require.NoError(t, c.do(opOK), "the probe runs")
+		assert.Equal(t, breaker.StateClosed, cb.State())
+		assert.Equal(t, []string{"closed->open", "open->half-open", "half-open->closed"}, tr.list())
+	})
+	assert.Contains(t, def.String(), `level=ERROR msg="steady: hook panicked" hook="breaker: OnStateChange" panic="hook bug"`)
+}
