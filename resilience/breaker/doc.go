@@ -82,8 +82,10 @@
 //     passed, or a policy inside refused the call without calling the
 //     dependency ([resilience.IsRejected]: a nested breaker's
 //     [*OpenError], a deadline already past). None of that is the
-//     dependency's fault: the call is only counted in [Counts].Excluded.
-//     An excluded probe frees its slot.
+//     dependency's fault: a closed breaker counts the call in
+//     [Counts].Excluded and in no rule or rate. An excluded probe is
+//     counted nowhere (the counts are frozen while half-open) and frees
+//     its slot for another probe.
 //
 // # Breaker and Allow
 //
