@@ -21,6 +21,11 @@ const N = 8
 // without a lock. When the pool is empty (at first, after a GC, or while a
 // preempted goroutine holds the shard) the next shard in turn is handed out.
 //
+// So two goroutines can hold the same shard at once: the round-robin
+// fallback may hand out a shard that another goroutine got from the pool,
+// or from the fallback itself. S must be safe for concurrent writes, e.g.
+// atomics, as in [Counter].
+//
 // The zero value is ready. A Set must not be copied after first use.
 type Set[S any] struct {
 	pool   sync.Pool

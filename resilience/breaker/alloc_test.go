@@ -44,6 +44,11 @@ func TestAllocs(t *testing.T) {
 		}))
 		require.Equal(t, breaker.StateClosed, cb.State())
 	})
+	t.Run("closed failure, IsFailure asked", func(t *testing.T) {
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1 << 30, IsFailure: isFailure})
+		call := breaker.Breaker[int](cb)(fail)
+		assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = call(ctx) }))
+	})
 	t.Run("closed, rejected by a nested breaker", func(t *testing.T) {
 		inner := newBreaker(t, breaker.Settings{})
 		inner.Isolate()

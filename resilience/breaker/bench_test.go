@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"testing"
 	"time"
 
@@ -108,6 +109,24 @@ func BenchmarkClosedFailure(b *testing.B) {
 	for b.Loop() {
 		_, _ = call(ctx)
 	}
+	if cb.State() != breaker.StateClosed {
+		b.Fatal("breaker opened")
+	}
+}
+
+// BenchmarkClosedFailureParallel is failed calls from every CPU to a closed
+// breaker whose FailureRate rule cannot fire yet: the window holds fewer
+// than MinRequests calls.
+func BenchmarkClosedFailureParallel(b *testing.B) {
+	ctx := context.Background()
+	cb := newSteady(b, breaker.Settings{FailureRate: 0.5, MinRequests: math.MaxUint32})
+	call := breaker.Breaker[int](cb)(func(context.Context) (int, error) { return 0, errBench })
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_, _ = call(ctx)
+		}
+	})
 	if cb.State() != breaker.StateClosed {
 		b.Fatal("breaker opened")
 	}

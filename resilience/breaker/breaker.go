@@ -98,11 +98,16 @@ type phase struct {
 	// readings minus origin, so that its ticks start with the phase.
 	origin time.Duration
 	win    *window.Window
-	_      [64]byte // tally is written by every call
-	tally  tally
+	// base is a snapshot of tally taken at or before the start of the
+	// window, for the lock-free bound of rateMayFire; set only with a rate
+	// rule, once per tick.
+	base  [numKinds]atomic.Uint64
+	_     [64]byte // tally is written by every call
+	tally tally
 
 	// Half-open.
 	probes    atomic.Uint32 // probes admitted, minus those that ended excluded
+	lastProbe atomic.Int64  // clock reading when the last probe was admitted
 	successes uint32        // probes that succeeded; guarded by cb.mu
 }
 
@@ -137,7 +142,15 @@ func (cb *CircuitBreaker) record(ph *phase, now time.Duration, k kind, pv any) {
 	}
 	// Advance before counting, so that the call falls in its own tick.
 	if rel := now - ph.origin; ph.win.Due(rel) {
-		ph.win.Advance(rel, ph.tally.load())
+		cur := ph.tally.load()
+		if closed, ok := ph.win.Advance(rel, cur); ok && cb.cfg.rateRules {
+			// The snapshot of Buckets ticks ago, older than the one the
+			// window now starts from.
+			base := cur.Sub(closed)
+			for k := range ph.base {
+				ph.base[k].Store(base[k])
+			}
+		}
 	}
 	ph.tally.add(k)
 	if cb.cfg.mayTrip[k] {
@@ -181,6 +194,32 @@ func (cb *CircuitBreaker) probeDone(ph *phase, k kind, pv any) {
 	}
 	cb.mu.Unlock()
 	cb.drain()
+}
+
+// expireProbes runs when a call finds every probe slot of the half-open
+// phase ph taken. If no probe was let through for OpenTimeout, the probes
+// out are taken as lost (a Ticket whose Done never came) and failed: the
+// breaker reopens, so that a probe goes out again after the open period.
+// It reports whether the call should ask again, because ph has ended or a
+// slot was freed.
+func (cb *CircuitBreaker) expireProbes(ph *phase) bool {
+	now := clock.Now()
+	if now-time.Duration(ph.lastProbe.Load()) < cb.cfg.OpenTimeout {
+		return false
+	}
+	cb.mu.Lock()
+	again := true
+	switch {
+	case cb.cur.Load() != ph || ph.probes.Load() < cb.cfg.HalfOpenRequests:
+	case now-time.Duration(ph.lastProbe.Load()) < cb.cfg.OpenTimeout:
+		again = false // a slot was freed and taken again meanwhile
+	default:
+		cb.transitions.Reopens++
+		cb.open(ph.frozen, "circuit breaker reopened", "probe did not report within OpenTimeout")
+	}
+	cb.mu.Unlock()
+	cb.drain()
+	return again
 }
 
 // probeFailure says why a probe failed.

@@ -2,6 +2,7 @@ package breaker_test
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -444,5 +445,76 @@ func TestOpenTimeout_jitter(t *testing.T) {
 			}
 			require.Equal(t, breaker.StateHalfOpen, tr.cb.State(), "breaker %d, at its NextProbe", i)
 		}
+	})
+}
+
+// A probe whose outcome never comes (its Ticket's Done is never called, as
+// with an HTTP response body never closed) counts as failed once it has
+// been out for OpenTimeout: the next call reopens the breaker, so that a
+// later probe gets through, and the late outcome is not counted.
+func TestHalfOpen_probeThatNeverReportsFailsAfterOpenTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var buf syncBuffer
+		var tr transitions
+		const openTimeout = 10 * time.Second
+		cb := newBreaker(t, breaker.Settings{
+			ConsecutiveFailures: 1, OpenTimeout: openTimeout,
+			Logger: slog.New(slog.NewTextHandler(&buf, nil)), OnStateChange: tr.hook,
+		})
+		tk, _ := cb.Allow()
+		tk.Done(t.Context(), errDown)
+		time.Sleep(openTimeout * 11 / 10)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+
+		lost, err := cb.Allow() // its Done never comes in time
+		require.NoError(t, err)
+		var oe *breaker.OpenError
+		time.Sleep(openTimeout - time.Millisecond)
+		_, err = cb.Allow()
+		require.ErrorAs(t, err, &oe)
+		require.Equal(t, breaker.StateHalfOpen, oe.State, "the probe has not been out for OpenTimeout yet")
+
+		time.Sleep(time.Millisecond)
+		_, err = cb.Allow()
+		require.ErrorAs(t, err, &oe)
+		assert.Equal(t, breaker.StateOpen, oe.State, "the lost probe failed: the breaker reopened")
+		assert.True(t, oe.NextProbe.After(time.Now().Add(openTimeout)), "with the usual jitter")
+		require.Equal(t, breaker.StateOpen, cb.State())
+		assert.Contains(t, buf.String(), `msg="circuit breaker reopened" breaker="" from=half-open to=open reason="probe did not report within OpenTimeout"`)
+
+		time.Sleep(openTimeout * 11 / 10)
+		probe, err := cb.Allow()
+		require.NoError(t, err, "a later probe gets through")
+		probe.Done(t.Context(), nil)
+		require.Equal(t, breaker.StateClosed, cb.State())
+
+		lost.Done(t.Context(), errDown) // too late: not counted
+		assert.Equal(t, breaker.StateClosed, cb.State())
+		assert.Equal(t, breaker.Counts{}, cb.Snapshot().Counts)
+		assert.Equal(t, breaker.Transitions{Trips: 1, HalfOpens: 2, Reopens: 1, Closes: 1}, cb.Snapshot().Transitions)
+		assert.Equal(t, []string{"closed->open", "open->half-open", "half-open->open", "open->half-open", "half-open->closed"}, tr.list())
+	})
+}
+
+// A probe is given OpenTimeout from when it was let through, not from when
+// the breaker turned half-open.
+func TestHalfOpen_probeIsGivenOpenTimeoutFromItsStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const openTimeout = 10 * time.Second
+		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: openTimeout})
+		c := newCaller(cb)
+		_ = c.do(opFail)
+		time.Sleep(openTimeout * 11 / 10)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+
+		time.Sleep(openTimeout * 8 / 10) // nobody calls for a while
+		require.ErrorIs(t, c.do(opCanceled), context.Canceled, "a probe that frees its slot")
+		slow, err := cb.Allow()
+		require.NoError(t, err)
+		time.Sleep(openTimeout * 5 / 10) // the half-open phase is 1.3×OpenTimeout old, the probe 0.5×
+		require.ErrorIs(t, c.do(opOK), breaker.ErrOpen)
+		require.Equal(t, breaker.StateHalfOpen, cb.State(), "the probe is not given up on yet")
+		slow.Done(t.Context(), nil)
+		assert.Equal(t, breaker.StateClosed, cb.State())
 	})
 }

@@ -44,7 +44,10 @@
 // succeed it closes with an empty window, and the first that fails opens it
 // again. [CircuitBreaker.Isolate] holds it open, with no probes, until
 // [CircuitBreaker.Reset], which closes it from any state. A call that was
-// let through in one state and ends in another is not counted.
+// let through in one state and ends in another is not counted. A probe
+// whose outcome never comes (a [Ticket] whose Done is never called) fails
+// when a call finds every slot taken and no probe let through for
+// OpenTimeout: the breaker reopens, and probes again after the open period.
 //
 // # Rules
 //
@@ -79,8 +82,10 @@
 //     passed, or a policy inside refused the call without calling the
 //     dependency ([resilience.IsRejected]: a nested breaker's
 //     [*OpenError], a deadline already past). None of that is the
-//     dependency's fault: the call is only counted in [Counts].Excluded.
-//     An excluded probe frees its slot.
+//     dependency's fault: a closed breaker counts the call in
+//     [Counts].Excluded and in no rule or rate. An excluded probe is
+//     counted nowhere (the counts are frozen while half-open) and frees
+//     its slot for another probe.
 //
 // # Breaker and Allow
 //
@@ -94,8 +99,8 @@
 // A [*CircuitBreaker] is shared by goroutines and by pipelines of any
 // result type. A call to a closed breaker costs an atomic load, a
 // monotonic clock reading (two with SlowCallDuration) and a few atomic
-// adds; a rejection costs an atomic load and a sharded counter, and reads
-// no clock. Neither takes a lock or allocates. Locks are taken on state
+// adds; a rejection by an open breaker costs an atomic load and a sharded
+// counter, and reads no clock. Neither takes a lock or allocates. Locks are taken on state
 // changes, on probes, when a call ends in a way that may fire a rate rule,
 // and once per tick of the window. The benchmarks module compares both
 // with gobreaker.
@@ -112,7 +117,9 @@
 // delays only the goroutine running it. A panic in either is recovered and reported at Error (to
 // the Logger, or to [log/slog.Default] when there is none or it is the
 // Logger that panicked): it never crashes the goroutine, never changes a
-// call's result and never stops the events behind it.
+// call's result and never stops the events behind it. Settings.IsFailure
+// runs in the goroutine that ends the call; a panic in it is reported the
+// same way, and the call counts as a failure.
 //
 // [CircuitBreaker.Snapshot] returns the window's counts and rates, the
 // state, the rejected calls, the transitions of each kind and the time of

@@ -161,3 +161,89 @@ func TestLogging_nilLoggerLogsNothingButHookPanics(t *testing.T) {
 	assert.Contains(t, def.String(), `level=ERROR msg="steady: hook panicked" hook="breaker: OnStateChange" panic="hook bug"`)
 	assert.NotContains(t, def.String(), "circuit breaker")
 }
+
+// IsFailure is a user hook too: its panic is recovered and reported, the
+// call counts as a failure, and the caller gets the call's own result.
+func TestIsFailure_panicCountsAsAFailureAndKeepsTheResult(t *testing.T) {
+	var buf syncBuffer
+	cb := newBreaker(t, breaker.Settings{
+		ConsecutiveFailures: 100,
+		Logger:              slog.New(slog.NewTextHandler(&buf, nil)),
+		IsFailure:           func(error) bool { panic("IsFailure bug") },
+	})
+	call := breaker.Breaker[int](cb)(func(context.Context) (int, error) { return 42, errNotFound })
+	var v int
+	var err error
+	require.NotPanics(t, func() { v, err = call(t.Context()) })
+	assert.Equal(t, 42, v)
+	assert.Same(t, errNotFound, err)
+
+	tk, err := cb.Allow()
+	require.NoError(t, err)
+	require.NotPanics(t, func() { tk.Done(t.Context(), errNotFound) })
+
+	assert.Equal(t, breaker.Counts{Calls: 2, Failures: 2, ConsecutiveFailures: 2, FailureRate: 1}, cb.Snapshot().Counts)
+	assert.Contains(t, buf.String(), `level=ERROR msg="steady: hook panicked" hook="breaker: IsFailure" panic="IsFailure bug"`)
+}
+
+// A probe whose IsFailure panics is a failed probe: the breaker reopens,
+// and probes again after the open timeout, instead of keeping the slot.
+func TestIsFailure_panicOnAProbeReopensTheBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		boom := true
+		cb := newBreaker(t, breaker.Settings{
+			ConsecutiveFailures: 1, OpenTimeout: time.Second,
+			IsFailure: func(err error) bool {
+				if boom {
+					panic("IsFailure bug")
+				}
+				return isFailure(err)
+			},
+		})
+		c := newCaller(cb)
+		require.ErrorIs(t, c.do(opFail), errDown)
+		require.Equal(t, breaker.StateOpen, cb.State())
+		time.Sleep(1100 * time.Millisecond)
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+
+		var err error
+		require.NotPanics(t, func() { err = c.do(opNotFound) }, "the probe")
+		require.ErrorIs(t, err, errNotFound)
+		require.Equal(t, breaker.StateOpen, cb.State(), "a probe whose IsFailure panicked failed")
+
+		boom = false
+		time.Sleep(1100 * time.Millisecond)
+		require.ErrorIs(t, c.do(opNotFound), errNotFound, "the next probe gets through")
+		assert.Equal(t, breaker.StateClosed, cb.State())
+		assert.Equal(t, breaker.Transitions{Trips: 1, HalfOpens: 2, Reopens: 1, Closes: 1}, cb.Snapshot().Transitions)
+	})
+}
+
+// The open timer's goroutine runs the open → half-open change: a hook that
+// panics there, reported to a Logger that panics too, is reported to
+// slog.Default instead, and the process and the later events go on.
+func TestOnStateChange_panicInTimerGoroutineWithAPanickingLogger(t *testing.T) {
+	def := captureDefault(t)
+	synctest.Test(t, func(t *testing.T) {
+		var tr transitions
+		cb := newBreaker(t, breaker.Settings{
+			ConsecutiveFailures: 1, OpenTimeout: time.Second,
+			Logger: slog.New(panicHandler{}),
+			OnStateChange: func(name string, from, to breaker.State) {
+				tr.hook(name, from, to)
+				if to == breaker.StateHalfOpen {
+					panic("hook bug")
+				}
+			},
+		})
+		c := newCaller(cb)
+		require.ErrorIs(t, c.do(opFail), errDown)
+		time.Sleep(1100 * time.Millisecond) // the timer fires; hook and Logger panic in it
+		synctest.Wait()
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		require.NoError(t, c.do(opOK), "the probe runs")
+		assert.Equal(t, breaker.StateClosed, cb.State())
+		assert.Equal(t, []string{"closed->open", "open->half-open", "half-open->closed"}, tr.list())
+	})
+	assert.Contains(t, def.String(), `level=ERROR msg="steady: hook panicked" hook="breaker: OnStateChange" panic="hook bug"`)
+}

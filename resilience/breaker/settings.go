@@ -106,7 +106,10 @@ type Settings struct {
 	// timeouts, and not calls whose context the caller canceled. When it
 	// returns false the call counts as a success (the dependency answered,
 	// e.g. with "404 Not Found"). nil: every such error is a failure. It
-	// must be safe for concurrent use and should be fast.
+	// must be safe for concurrent use and should be fast. A panic in it is
+	// recovered and reported (see "Hooks and logging" in the package
+	// documentation), and the call counts as a failure; the caller still
+	// gets the call's own result.
 	IsFailure func(err error) bool
 
 	// OnStateChange, if not nil, is called after each change of state with

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/steadyhq/steady/internal/clock"
+	"github.com/steadyhq/steady/internal/hook"
 	"github.com/steadyhq/steady/resilience"
 )
 
@@ -13,6 +14,13 @@ import (
 // call through and, with Settings.SlowCallDuration, when the call started.
 // It is a small value: copy it freely, and hand it to [Ticket.Done] exactly
 // once when the call has ended. The zero Ticket's Done does nothing.
+//
+// A Ticket whose Done never comes holds nothing while the breaker is
+// closed: its call is just not counted. A half-open probe's Ticket holds a
+// probe slot, but not for ever: once every slot is taken and no probe has
+// been let through for OpenTimeout, the next call takes the probes out as
+// failed and reopens the breaker ("probe did not report within
+// OpenTimeout"). A Done that comes after that is not counted.
 type Ticket struct {
 	cb    *CircuitBreaker
 	ph    *phase
@@ -21,26 +29,54 @@ type Ticket struct {
 
 // Allow asks the breaker whether a call may go ahead. If it may, Allow
 // returns a [Ticket] whose [Ticket.Done] must be called with the call's
-// outcome. If not (open, isolated, or half-open with every probe slot
-// taken), it returns the [*OpenError] to give the caller and counts the
-// call in Snapshot.Rejected. Use Allow to guard what is not a
-// [resilience.Func], such as an HTTP response whose body is still being
+// outcome; a probe's Ticket whose Done never comes counts as failed after
+// OpenTimeout (see [Ticket]). If not (open, isolated, or half-open with
+// every probe slot taken), it returns the [*OpenError] to give the caller
+// and counts the call in Snapshot.Rejected. Use Allow to guard what is not
+// a [resilience.Func], such as an HTTP response whose body is still being
 // read; [Breaker] does this for a Func.
 //
-// A closed breaker lets a call through without a lock or an allocation, and
-// an open one rejects it the same way.
+// A closed breaker lets a call through without a lock or an allocation,
+// and an open one rejects it the same way.
 func (cb *CircuitBreaker) Allow() (Ticket, error) {
 	ph := cb.phase()
 	switch ph.mode {
 	case modeClosed:
 		return cb.ticket(ph), nil
 	case modeHalfOpen:
-		for n := ph.probes.Load(); n < cb.cfg.HalfOpenRequests; n = ph.probes.Load() {
-			if ph.probes.CompareAndSwap(n, n+1) {
-				return cb.ticket(ph), nil
-			}
-		}
+		return cb.allowProbe(ph)
 	}
+	return cb.reject(ph)
+}
+
+// allowProbe lets a call through as a probe of the half-open phase ph if a
+// probe slot is free. If every slot is taken it rejects the call, unless
+// the probes are lost (see expireProbes).
+func (cb *CircuitBreaker) allowProbe(ph *phase) (Ticket, error) {
+	for n := ph.probes.Load(); n < cb.cfg.HalfOpenRequests; n = ph.probes.Load() {
+		// Noted before the slot is taken, so that a call that finds every
+		// slot taken also finds when the last was.
+		ph.lastProbe.Store(int64(clock.Now()))
+		if !ph.probes.CompareAndSwap(n, n+1) {
+			continue
+		}
+		if cb.cur.Load() == ph {
+			return cb.ticket(ph), nil
+		}
+		// ph ended after Allow loaded it (a probe reopened or closed the
+		// breaker): the slot was taken too late. Give it back, and ask the
+		// phase that followed.
+		ph.probes.Add(^uint32(0))
+		return cb.Allow()
+	}
+	if cb.cur.Load() == ph && !cb.expireProbes(ph) {
+		return cb.reject(ph)
+	}
+	return cb.Allow() // ph has ended, or a slot was freed
+}
+
+// reject counts a call rejected in phase ph and returns ph's error.
+func (cb *CircuitBreaker) reject(ph *phase) (Ticket, error) {
 	cb.rejected.Add(1)
 	return Ticket{}, ph.rejectErr
 }
@@ -78,7 +114,7 @@ func (c *config) kindOf(ctx context.Context, err error, d time.Duration) kind {
 	if err != nil {
 		switch resilience.Classify(ctx, err) {
 		case resilience.OutcomeFailure:
-			if c.IsFailure == nil || c.IsFailure(err) {
+			if c.IsFailure == nil || c.isFailure(err) {
 				return kindFailure
 			}
 		case resilience.OutcomeTimeout:
@@ -93,4 +129,13 @@ func (c *config) kindOf(ctx context.Context, err error, d time.Duration) kind {
 		return kindSlow
 	}
 	return kindSuccess
+}
+
+// isFailure asks Settings.IsFailure about err. A panic in it is recovered
+// and reported like any hook's, and the call counts as a failure: the
+// caller still gets the call's own result, and a probe still reports.
+func (c *config) isFailure(err error) bool {
+	fail := true
+	hook.Call(c.Logger, "breaker: IsFailure", func() { fail = c.IsFailure(err) })
+	return fail
 }
