@@ -39,7 +39,7 @@ func TestCall_nilLoggerReportsToDefault(t *testing.T) {
 
 type panicHandler struct{ slog.Handler }
 
-func (panicHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (panicHandler) Enabled(context.Context, slog.Level) bool  { return true }
 func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler broken") }
 
 func TestCall_panickingLoggerFallsBackToDefault(t *testing.T) {

@@ -3,12 +3,9 @@ package breaker
 import (
 	"context"
 	"errors"
-	"reflect"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
-	"unsafe"
 )
 
 // A call that loads a half-open phase and takes a probe slot only after a
@@ -42,40 +39,4 @@ func TestAllow_probeSlotOfAnEndedHalfOpenPhaseIsNotTaken(t *testing.T) {
 			t.Errorf("the ended phase has %d probes, want 1: the slot is given back", n)
 		}
 	})
-}
-
-// A failure that cannot fire a rate rule, because the window holds fewer
-// than MinRequests calls, is counted without taking the window's lock.
-func TestRecord_failureBelowMinRequestsTakesNoLock(t *testing.T) {
-	cb, err := New(Settings{FailureRate: 0.5, MinRequests: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ph := cb.cur.Load()
-	tk, _ := cb.Allow()
-	tk.Done(context.Background(), nil) // the window takes its first snapshot
-	mu := reflect.ValueOf(ph.win).Elem().FieldByName("mu")
-	if !mu.IsValid() {
-		t.Fatal("window.Window has no field mu: update this test")
-	}
-	lock := (*sync.Mutex)(unsafe.Pointer(mu.UnsafeAddr()))
-	lock.Lock() // as a Snapshot would, for a moment
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range 50 {
-			tk, _ := cb.Allow()
-			tk.Done(context.Background(), errors.New("down"))
-		}
-	}()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-		t.Error("a failure below MinRequests waited for the window's lock")
-	}
-	lock.Unlock()
-	<-done
-	if got := cb.Snapshot().Counts.Failures; got != 50 {
-		t.Errorf("counted %d failures, want 50", got)
-	}
 }
