@@ -32,7 +32,7 @@ type Client struct {
 // NewClient returns a Client configured by cfg, or a *resilience.ConfigError
 // naming the first invalid field.
 func NewClient(cfg Config) (*Client, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if cfg.Retry != nil {

@@ -49,10 +49,12 @@ func TestNewClient_validation(t *testing.T) {
 			assert.ErrorContains(t, err, tc.field)
 			_, err = httpx.NewTransport(nil, tc.cfg)
 			require.ErrorIs(t, err, resilience.ErrInvalidConfig)
+			assert.Equal(t, err, tc.cfg.Validate(), "Validate reports what the constructors do")
 		})
 	}
 	_, err := httpx.NewClient(httpx.Config{})
 	assert.NoError(t, err, "the zero Config is valid")
+	assert.NoError(t, httpx.Config{}.Validate())
 }
 
 func TestClient_bodiesClosedAcrossRetries(t *testing.T) {

@@ -82,7 +82,11 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
-func (c *Config) validate() error {
+// Validate returns nil if c is valid, or else its first bad field as a
+// [*resilience.ConfigError], e.g. "httpx: Config.Timeout is -1s, want >= 0".
+// [NewClient] and [NewTransport] call it; use it on configuration read at
+// run time.
+func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		return &resilience.ConfigError{Pkg: "httpx", Field: "Config.Timeout", Value: c.Timeout, Want: ">= 0"}
 	}

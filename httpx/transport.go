@@ -6,7 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
@@ -59,7 +59,7 @@ type Transport struct {
 // policies of cfg, or a *resilience.ConfigError naming the first invalid
 // field. cfg.MaxBodySize and cfg.HTTPClient do not apply to a Transport.
 func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if cfg.Retry != nil {
@@ -155,14 +155,20 @@ type outcome struct {
 	ticket  breaker.Ticket
 	start   time.Time
 	wasDone bool // the caller's context was done before the call began
-	settled atomic.Bool
+	once    sync.Once
 }
 
-// settle records the call's end with err (nil: success), once.
+// settle records the call's end with err (nil: success), once. A second
+// settle waits for the first to finish, so that a caller who got the body's
+// error finds it counted.
 func (c *outcome) settle(err error) {
-	if c == nil || !c.settled.CompareAndSwap(false, true) {
+	if c == nil {
 		return
 	}
+	c.once.Do(func() { c.record(err) })
+}
+
+func (c *outcome) record(err error) {
 	c.ticket.Done(c.ctx, err)
 	if c.metrics != nil {
 		o := resilience.Classify(c.ctx, err)
