@@ -100,3 +100,25 @@ func TestRetry_oneTimerPerCall(t *testing.T) {
 	assert.NotZero(t, one, "a wait of a microsecond or more uses a timer")
 	assert.Equal(t, one, allocsFor(4))
 }
+
+// Hooks run through a recover, without allocating for it.
+func TestRetry_hooksDoNotAllocate(t *testing.T) {
+	calls := 0
+	call := retry.Retry[int](retry.Config{
+		MaxAttempts: 3, BaseDelay: time.Nanosecond, MaxDelay: time.Nanosecond,
+		ShouldRetry: func(error) bool { return true },
+		OnRetry:     func(int, error, time.Duration) {},
+	})(func(context.Context) (int, error) {
+		calls++
+		if calls%3 != 0 {
+			return 0, errBoom
+		}
+		return calls, nil
+	})
+	ctx := t.Context()
+	allocs := testing.AllocsPerRun(1000, func() {
+		_, err := call(ctx)
+		require.NoError(t, err)
+	})
+	assert.Zero(t, allocs)
+}

@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"log/slog"
 	"math"
 	"time"
 
@@ -73,9 +74,10 @@ type Config struct {
 	// about the caller's own cancellation or deadline, nor about errors
 	// marked with [Permanent] or wrapped in a [RetryableError]: those are
 	// decided before it. It is called once for every other failed attempt,
-	// the last one included (its answer picks the error message), in the
+	// the last one included (its answer picks the error returned), in the
 	// caller's goroutine, and concurrently when the Func is called
-	// concurrently.
+	// concurrently. If it panics, the error is not retried (see "Hooks" in
+	// the package documentation).
 	ShouldRetry func(err error) bool
 
 	// OnRetry, if not nil, is called before each wait, in the caller's
@@ -84,8 +86,13 @@ type Config struct {
 	// Retry gives up instead of waiting. It must be safe for concurrent
 	// use if the Func is called concurrently, and should return quickly:
 	// the wait starts when it returns. A panic in it is recovered (see
-	// "OnRetry" in the package documentation).
+	// "Hooks" in the package documentation).
 	OnRetry func(attempt int, err error, delay time.Duration)
+
+	// Logger receives the report of a panic in ShouldRetry or OnRetry (see
+	// "Hooks" in the package documentation). Retry logs nothing else. nil:
+	// such a report goes to [slog.Default].
+	Logger *slog.Logger
 }
 
 // DefaultConfig returns the recommended configuration: 3 attempts, a first
@@ -124,6 +131,7 @@ type settings struct {
 	jitter        float64 // backoff RandomizationFactor: 0 or jitterFactor
 	shouldRetry   func(error) bool
 	onRetry       func(int, error, time.Duration)
+	logger        *slog.Logger
 }
 
 func configError(field string, value any, want string) error {
@@ -140,6 +148,7 @@ func (c Config) settings() (settings, error) {
 		multiplier:    c.Multiplier,
 		shouldRetry:   c.ShouldRetry,
 		onRetry:       c.OnRetry,
+		logger:        c.Logger,
 	}
 	switch {
 	case c.MaxAttempts < 0:

@@ -74,11 +74,13 @@
 // help. A bad [Config] is reported by [Config.Validate], and [Retry] panics
 // with that error, so the mistake shows when the pipeline is built.
 //
-// # OnRetry
+// # Hooks
 //
-// OnRetry runs in the caller's goroutine before each wait. A panic in it is
-// recovered and logged at Error to [slog.Default]; the call goes on as if
-// OnRetry had returned.
+// ShouldRetry and OnRetry run in the caller's goroutine, concurrently when
+// calls are. They follow the rule for hooks of package resilience: a panic
+// is recovered and reported to Config.Logger; after a panicking OnRetry the
+// call goes on as if it had returned, and an error whose ShouldRetry
+// panicked is not retried.
 //
 // # Cost and concurrency
 //

@@ -117,7 +117,7 @@ func retryLoop[T any](ctx context.Context, next resilience.Func[T], s *settings,
 		}
 
 		if s.onRetry != nil {
-			hook.Call(nil, "retry: OnRetry", func() { s.onRetry(attempt, err, delay) })
+			hook.Call(s.logger, "retry: OnRetry", func() { s.onRetry(attempt, err, delay) })
 		}
 
 		if delay < minTimerDelay {
@@ -153,7 +153,11 @@ func (s *settings) retryable(f *facts, err error) bool {
 		return f.mark == mayRetry
 	}
 	if s.shouldRetry != nil {
-		return s.shouldRetry(err)
+		// A panic in it is reported, and the error is not retried: the
+		// call ends with the attempt's own error, as without a verdict.
+		retry := false
+		hook.Call(s.logger, "retry: ShouldRetry", func() { retry = s.shouldRetry(err) })
+		return retry
 	}
 	return f.defaultRetryable()
 }

@@ -588,11 +588,8 @@ func TestRetry_composes(t *testing.T) {
 
 func TestRetry_panickingOnRetryDoesNotChangeTheResult(t *testing.T) {
 	var logged bytes.Buffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
-	defer slog.SetDefault(old)
-
 	cfg := fast(3)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	hooks := 0
 	cfg.OnRetry = func(int, error, time.Duration) { hooks++; panic("careless hook") }
 	f := failing(2, errBoom)
@@ -603,4 +600,17 @@ func TestRetry_panickingOnRetryDoesNotChangeTheResult(t *testing.T) {
 	assert.Equal(t, 3, v)
 	assert.Contains(t, logged.String(), "careless hook")
 	assert.Contains(t, logged.String(), "retry: OnRetry")
+}
+
+func TestRetry_panickingShouldRetryEndsTheCallWithTheAttemptsError(t *testing.T) {
+	var logged bytes.Buffer
+	cfg := fast(3)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	cfg.ShouldRetry = func(error) bool { panic("careless classifier") }
+	f := failing(2, errBoom)
+	_, err := retry.Retry[int](cfg)(f.call)(t.Context())
+	assert.Same(t, errBoom, err, "the attempt's own error, as for one that is not retried")
+	assert.Equal(t, 1, f.calls)
+	assert.Contains(t, logged.String(), "retry: ShouldRetry")
+	assert.Contains(t, logged.String(), "careless classifier", "reported to Config.Logger")
 }
