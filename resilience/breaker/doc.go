@@ -100,8 +100,8 @@
 // result type. A call to a closed breaker costs an atomic load, a
 // monotonic clock reading (two with SlowCallDuration) and a few atomic
 // adds; a rejection by an open breaker costs an atomic load and a sharded
-// counter, and reads no clock. Neither takes a lock or allocates. Locks are taken on state
-// changes, on probes, when a call ends in a way that may fire a rate rule,
+// counter, and reads no clock. Neither takes a lock or allocates. Locks are
+// taken on state changes, on probes, when a call ends in a way that may fire a rate rule,
 // and once per tick of the window. The benchmarks module compares both
 // with gobreaker.
 //
@@ -109,17 +109,14 @@
 //
 // Each change of state, Isolate and Reset is logged to Settings.Logger
 // (Warn when the breaker opens, Info otherwise, with the reason and the
-// counts) and, if the state changed, passed to Settings.OnStateChange. A
-// nil Logger logs nothing. Both run with no lock held, one at a time and in
-// the order of the changes, in a goroutine that made a change (a call,
-// Isolate, Reset, or the open timer), not always the one that made this
-// change. So OnStateChange may call the breaker's methods, and a slow hook
-// delays only the goroutine running it. A panic in either is recovered and reported at Error (to
-// the Logger, or to [log/slog.Default] when there is none or it is the
-// Logger that panicked): it never crashes the goroutine, never changes a
-// call's result and never stops the events behind it. Settings.IsFailure
-// runs in the goroutine that ends the call; a panic in it is reported the
-// same way, and the call counts as a failure.
+// counts) and, if the state changed, passed to Settings.OnStateChange. Both
+// follow the rule for logging and hooks of package resilience: nothing is
+// logged without a Logger, they run with no lock held, one at a time and in
+// order, and a panic in either is recovered and reported. They run in a
+// goroutine that made a change (a call, Isolate, Reset, or the open timer),
+// not always the one that made this change, so OnStateChange may call the
+// breaker's methods. A panic in Settings.IsFailure is reported too, and the
+// call counts as a failure.
 //
 // [CircuitBreaker.Snapshot] returns the window's counts and rates, the
 // state, the rejected calls, the transitions of each kind and the time of

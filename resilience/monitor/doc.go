@@ -69,12 +69,11 @@
 //
 // Each event is logged, then passed to the rule's OnAlert, from the
 // goroutine of the Record or Snapshot that evaluated the rule (one of your
-// callers, after its call is counted), never under a lock: OnAlert may call
-// the Metrics. Events of one Metrics are delivered one at a time, in order.
-// An OnAlert that blocks delays that caller only; hand slow work to a
-// goroutine. An OnAlert that panics is a bug: the panic is recovered and
-// reported (see Logging), the caller's call returns what it returned, and
-// later events are still delivered.
+// callers, after its call is counted). OnAlert follows the rule for hooks of
+// package resilience: it runs with no lock held, so it may call the
+// Metrics; events are delivered one at a time, in order; one that blocks
+// delays that caller only; a panic is recovered and reported, the caller's
+// call returns what it returned, and later events are still delivered.
 //
 // # Logging
 //
@@ -88,9 +87,8 @@
 //     suppressed counts the timeouts left unlogged since the line before.
 //     Under Monitor the call's context goes to the handler.
 //
-// The one exception is a panic in OnAlert or in the Logger's handler: it
-// is reported at Error, with the stack, to the Logger, or to
-// [slog.Default] when there is none or when the Logger is what panicked.
+// A panic in OnAlert or in the Logger's handler is reported as package
+// resilience says, to [slog.Default] when the Logger is what panicked.
 //
 // # Performance
 //

@@ -59,9 +59,8 @@
 // fired.
 //
 // Bad configuration (a duration <= 0, a zero deadline, a nil Option or
-// gauge) panics with a [*resilience.ConfigError] when the policy is made, as
-// [time.NewTicker] does, so the mistake shows at start-up and never as a
-// failed call.
+// gauge) panics when the policy is made, as package resilience's rule for
+// bad configuration says.
 //
 // # Testing pipelines
 //
