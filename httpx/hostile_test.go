@@ -5,11 +5,13 @@ package httpx_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -439,9 +441,24 @@ func FuzzURLToError(f *testing.F) {
 		}}
 		return &http.Client{Transport: tr}
 	}
+	// A third client logs all it can (Debug: requests not retried; the
+	// monitor's timeouts; the breaker's changes) into logs, which must not
+	// show a secret either.
+	logs := new(lockedBuffer)
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	metrics, err := monitor.NewMetrics(monitor.Config{Logger: logger})
+	require.NoError(f, err)
 	clients := []*httpx.Client{
 		httptestClient(f, httpx.Config{Timeout: 2 * time.Second, HTTPClient: dialTo(srv.Listener.Addr().String())}),
 		httptestClient(f, httpx.Config{Timeout: 2 * time.Second, HTTPClient: dialTo("127.0.0.1:1")}),
+		httptestClient(f, httpx.Config{
+			Timeout:    2 * time.Second,
+			HTTPClient: dialTo(srv.Listener.Addr().String()),
+			Retry:      &retry.Config{MaxAttempts: 2, BaseDelay: time.Nanosecond, MaxDelay: time.Nanosecond},
+			Metrics:    metrics,
+			Breaker:    &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour, Logger: logger}, // no timer logs between iterations
+			Logger:     logger,
+		}),
 	}
 	secrets := strings.NewReplacer("{u}", "Uu7user", "{p}", "Pp7pass", "{t}", "Tt7tokn")
 
@@ -468,8 +485,17 @@ func FuzzURLToError(f *testing.F) {
 		if _, err := httpx.ParseURL(raw); err != nil {
 			errs = append(errs, err)
 		}
+		logs.Reset()
 		for _, c := range clients {
 			if _, err := c.Get(t.Context(), raw); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		// An unkeyed POST that fails is not retried, and says so at Debug.
+		if u, err := httpx.ParseURL(raw); err == nil {
+			req := &http.Request{Method: http.MethodPost, URL: u, Header: http.Header{},
+				Body: io.NopCloser(strings.NewReader("x"))}
+			if _, err := clients[2].Do(t.Context(), req); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -480,7 +506,36 @@ func FuzzURLToError(f *testing.F) {
 				}
 			}
 		}
+		for _, s := range check {
+			if text := logs.String(); strings.Contains(text, s) {
+				t.Fatalf("the logs for %q show %q:\n%s", raw, s, text)
+			}
+		}
 	})
+}
+
+// lockedBuffer is a bytes.Buffer that many goroutines may write.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *lockedBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
 
 func unescape(s string) string {
