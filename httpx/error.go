@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
@@ -167,29 +168,12 @@ func safeNode(err error, cause error) bool {
 
 // safeChain reports whether err and everything it wraps is safeNode.
 func safeChain(err error, cause error) bool {
-	for err != nil {
-		if !safeNode(err, cause) {
-			return false
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if !safeChain(e, cause) {
-					return false
-				}
-			}
-			return true
-		default:
-			return true
-		}
-	}
-	return true
+	return !resilience.Walk(err, func(e error) bool { return !safeNode(e, cause) })
 }
 
 // collectSafe appends to kept the outermost parts of err's chain that are
-// safeChain.
+// safeChain. Unlike resilience.Walk, it does not descend into a part it
+// keeps, so it walks the tree itself.
 func collectSafe(err error, cause error, kept *[]error) {
 	for err != nil {
 		if safeChain(err, cause) {
