@@ -57,9 +57,8 @@ func redactQuery(raw string) string {
 			b.WriteString(part)
 		case !hasValue:
 			b.WriteString(redacted)
-		case value == "":
-			b.WriteString(part)
-		default:
+		default: // even an empty value: that it was empty is not to be told
+
 			b.WriteString(part[:len(part)-len(value)])
 			b.WriteString(redacted)
 		}

@@ -39,7 +39,7 @@ func TestRedactURL(t *testing.T) {
 		{"allowlist", "https://h/x?Page=2&per_page=50&page_size=5&limit=10&offset=20&sort=name&order=desc",
 			"https://h/x?Page=2&per_page=50&page_size=5&limit=10&offset=20&sort=name&order=desc"},
 		{"escaped name on the allowlist", "https://h/x?p%61ge=2", "https://h/x?p%61ge=2"},
-		{"empty value", "https://h/x?token=", "https://h/x?token="},
+		{"empty value: whether a secret was empty is not told", "https://h/x?token=", "https://h/x?token=REDACTED"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
