@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -337,15 +336,8 @@ func TestClient_breakersKeptForABoundedNumberOfHosts(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	})
-	// Every host name leads to srv.
-	tr := &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
-		},
-	}
 	c := httptestClient(t, httpx.Config{
-		HTTPClient: &http.Client{Transport: tr},
+		HTTPClient: &http.Client{Transport: toServer(t, srv)}, // every host name leads to srv
 		Breaker:    &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour},
 	})
 	for i := range sick {
@@ -372,14 +364,8 @@ func TestClient_deadHostsStayBounded(t *testing.T) {
 	t.Parallel()
 	const maxHosts = 1024 // as documented on Config.Breaker
 	srv, _ := server(t, statuses(http.StatusServiceUnavailable))
-	tr := &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
-		},
-	}
 	c := httptestClient(t, httpx.Config{
-		HTTPClient: &http.Client{Transport: tr},
+		HTTPClient: &http.Client{Transport: toServer(t, srv)},
 		Breaker:    &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour},
 	})
 	for i := range maxHosts + 100 {
