@@ -337,8 +337,9 @@ func TestHostile_redirectLoopIsNotRetried(t *testing.T) {
 }
 
 // slowServers stall, trickle, flood or ask for a long wait. Each call has
-// a 2 s deadline and an attempt Timeout of 300 ms, far below the servers'
-// 3 s sleeps, and must return long before the server would have finished.
+// a 2 s deadline and an attempt Timeout of 300 ms unless the row sets one,
+// far below the servers' 3 s sleeps, and must return long before the
+// server would have finished.
 var slowServers = []struct {
 	name    string
 	handler func(w http.ResponseWriter, r *http.Request, hit int64)
@@ -368,8 +369,8 @@ var slowServers = []struct {
 				return
 			}
 		}
-	}, httpx.Config{MaxBodySize: 1 << 20}, func(t *testing.T, err error) {
-		require.ErrorIs(t, err, httpx.ErrBodyTooLarge)
+	}, httpx.Config{MaxBodySize: 64 << 10, Timeout: 1500 * time.Millisecond}, func(t *testing.T, err error) {
+		require.ErrorIs(t, err, httpx.ErrBodyTooLarge, "the limit, long before the attempt's time is up")
 	}},
 	{"huge headers", func(w http.ResponseWriter, r *http.Request, _ int64) {
 		for i := range 64 {
@@ -403,7 +404,9 @@ func TestHostile_slowServersDoNotHoldTheCaller(t *testing.T) {
 			t.Parallel()
 			srv, _ := server(t, tc.handler)
 			cfg := tc.cfg
-			cfg.Timeout = 300 * time.Millisecond
+			if cfg.Timeout == 0 {
+				cfg.Timeout = 300 * time.Millisecond
+			}
 			c := httptestClient(t, cfg)
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 			defer cancel()
