@@ -99,14 +99,20 @@ func TestClient_postNotRetriedUnlessAsked(t *testing.T) {
 	assert.EqualValues(t, 5, hits.Load())
 }
 
+// retryingClientLoggingTo returns a Client with fast retries whose Logger
+// writes Debug lines and up to w.
+func retryingClientLoggingTo(t *testing.T, w io.Writer) *httpx.Client {
+	return httptestClient(t, httpx.Config{
+		Retry:  fastRetry(3),
+		Logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+}
+
 func TestClient_bodyWithoutGetBodyIsSentOnce(t *testing.T) {
 	t.Parallel()
 	srv, hits := server(t, statuses(503, 200))
 	var logged bytes.Buffer
-	c := httptestClient(t, httpx.Config{
-		Retry:  fastRetry(3),
-		Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	c := retryingClientLoggingTo(t, &logged)
 	req, err := http.NewRequest(http.MethodPut, srv.URL, io.NopCloser(bytes.NewReader([]byte("x"))))
 	require.NoError(t, err)
 	require.Nil(t, req.GetBody)
@@ -123,10 +129,7 @@ func TestClient_unkeyedPostNotRetriedIsLogged(t *testing.T) {
 	t.Parallel()
 	srv, hits := server(t, statuses(503, 200))
 	var logged bytes.Buffer
-	c := httptestClient(t, httpx.Config{
-		Retry:  fastRetry(3),
-		Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	c := retryingClientLoggingTo(t, &logged)
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/?token=s3cret", strings.NewReader("x"))
 	require.NoError(t, err)
 	_, err = c.Do(t.Context(), req)
