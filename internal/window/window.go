@@ -32,10 +32,16 @@ const Kinds = 8
 // is the caller's business.
 type Counts [Kinds]uint64
 
-// Sub returns c - o, counter by counter.
+// Sub returns c - o, counter by counter, and 0 where o is the larger: a
+// caller that loaded c just before another call advanced the window past it
+// gets an empty count, not a wrapped-around one.
 func (c Counts) Sub(o Counts) Counts {
 	for i := range c {
-		c[i] -= o[i]
+		if o[i] > c[i] {
+			c[i] = 0
+		} else {
+			c[i] -= o[i]
+		}
 	}
 	return c
 }

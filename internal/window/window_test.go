@@ -60,3 +60,13 @@ func TestWindow_negativeReadings(t *testing.T) {
 	assert.Equal(t, uint64(0), w.Sum(-5*time.Second, counts(1))[0])
 	assert.Equal(t, uint64(2), w.Sum(-5*time.Second+time.Millisecond, counts(3))[0])
 }
+
+// Counters loaded before another caller advanced the window past them give
+// an empty count, never a wrapped-around one.
+func TestSum_staleCountersDoNotWrapAround(t *testing.T) {
+	w := window.New(10 * time.Second)
+	w.Sum(0, counts(0))
+	stale := counts(5)                   // loaded by a slow caller at 1s
+	w.Advance(30*time.Second, counts(9)) // another caller, after an idle spell
+	assert.Equal(t, uint64(0), w.Sum(time.Second, stale)[0])
+}

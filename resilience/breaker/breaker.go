@@ -98,12 +98,8 @@ type phase struct {
 	// readings minus origin, so that its ticks start with the phase.
 	origin time.Duration
 	win    *window.Window
-	// base is a snapshot of tally taken at or before the start of the
-	// window, for the lock-free bound of rateMayFire; set only with a rate
-	// rule, once per tick.
-	base  [numKinds]atomic.Uint64
-	_     [64]byte // tally is written by every call
-	tally tally
+	_      [64]byte // tally is written by every call
+	tally  tally
 
 	// Half-open.
 	probes    atomic.Uint32 // probes admitted, minus those that ended excluded
@@ -142,15 +138,7 @@ func (cb *CircuitBreaker) record(ph *phase, now time.Duration, k kind, pv any) {
 	}
 	// Advance before counting, so that the call falls in its own tick.
 	if rel := now - ph.origin; ph.win.Due(rel) {
-		cur := ph.tally.load()
-		if closed, ok := ph.win.Advance(rel, cur); ok && cb.cfg.rateRules {
-			// The snapshot of Buckets ticks ago, older than the one the
-			// window now starts from.
-			base := cur.Sub(closed)
-			for k := range ph.base {
-				ph.base[k].Store(base[k])
-			}
-		}
+		ph.win.Advance(rel, ph.tally.load())
 	}
 	ph.tally.add(k)
 	if cb.cfg.mayTrip[k] {

@@ -101,8 +101,8 @@
 // monotonic clock reading (two with SlowCallDuration) and a few atomic
 // adds; a rejection by an open breaker costs an atomic load and a sharded
 // counter, and reads no clock. Neither takes a lock or allocates. Locks are
-// taken on state changes, on probes, when a call ends in a way that may fire a rate rule,
-// and once per tick of the window. The benchmarks module compares both
+// taken on state changes, on probes, when a call ends in a way that may fire
+// a rate rule (to sum the window), and once per tick of the window. The benchmarks module compares both
 // with gobreaker.
 //
 // # Hooks and logging

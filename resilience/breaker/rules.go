@@ -98,15 +98,14 @@ func (t tripInfo) String() string {
 }
 
 // evaluate reports whether a rule fires on the closed phase ph at the clock
-// reading now, and which. The rate rules take the window's lock, unless
-// rateMayFire rules them out.
+// reading now, and which. The rate rules take the window's lock.
 func (c *config) evaluate(ph *phase, now time.Duration) (tripInfo, bool) {
 	if n := c.ConsecutiveFailures; n > 0 {
 		if got := ph.tally.consecutive.Load(); got >= n {
 			return tripInfo{rule: ruleConsecutive, observed: float64(got), limit: float64(n), counts: ph.counts(now)}, true
 		}
 	}
-	if !c.rateRules || !c.rateMayFire(ph) {
+	if !c.rateRules {
 		return tripInfo{}, false
 	}
 	counts := ph.counts(now)
@@ -126,26 +125,4 @@ func (c *config) evaluate(ph *phase, now time.Duration) (tripInfo, bool) {
 		}
 	}
 	return tripInfo{}, false
-}
-
-// rateMayFire reports whether a rate rule may fire on the closed phase ph,
-// from counts that are no smaller than the window's, read without a lock:
-// the counters now minus ph.base, a snapshot from no later than the
-// window's start. A rule fires only when the window holds MinRequests
-// calls and calls × its limit of them count toward it, so too few of
-// either rule it out. (Float division rounds monotonically, so bad /
-// MinRequests bounds the rate evaluate computes from the window.)
-func (c *config) rateMayFire(ph *phase) bool {
-	var base window.Counts
-	for k := range ph.base {
-		base[k] = ph.base[k].Load() // before tally, so that base <= tally
-	}
-	n := ph.tally.load().Sub(base)
-	if n[kindSuccess]+n[kindSlow]+n[kindFailure]+n[kindTimeout] < uint64(c.MinRequests) {
-		return false
-	}
-	least := float64(c.MinRequests)
-	return c.TimeoutRate > 0 && float64(n[kindTimeout])/least >= c.TimeoutRate ||
-		c.SlowCallRate > 0 && float64(n[kindSlow])/least >= c.SlowCallRate ||
-		c.FailureRate > 0 && float64(n[kindFailure]+n[kindTimeout])/least >= c.FailureRate
 }
