@@ -162,10 +162,6 @@ type plan struct {
 	hit      uint64 // bit i: fault i hit
 }
 
-// serve reports whether the request reaches the dependency unchanged in
-// kind (it may still be delayed or have its body changed).
-func (p *plan) serve() bool { return p.term < 0 }
-
 // begin numbers a request, counts it in flight and draws its plan. The
 // caller must call end when the request is over.
 func (in *Injector) begin() plan {
@@ -232,7 +228,7 @@ func (in *Injector) draw(n uint64, since time.Duration) plan {
 // a fault. body reports whether the body faults applied (they do not when a
 // terminal fault answered, or on the policy side, where there is no body).
 func (in *Injector) count(p plan, body bool) {
-	any := false
+	counted := false
 	for i := range in.faults {
 		if p.hit&(1<<i) == 0 {
 			continue
@@ -245,9 +241,9 @@ func (in *Injector) count(p plan, body bool) {
 			continue
 		}
 		in.counts[i].Add(1)
-		any = true
+		counted = true
 	}
-	if !any {
+	if !counted {
 		in.clean.Add(1)
 	}
 }
