@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -40,42 +41,18 @@ func get(t *testing.T, hc *http.Client, url string) (int, string) {
 	return resp.StatusCode, resp.Header.Get("Retry-After")
 }
 
-func TestFlaky_mixPerHundred(t *testing.T) {
-	s := &flakyServer{cfg: demoFlaky}
-	for block := range uint64(5) {
-		var got [numBehaviours]int
-		for n := block * 100; n < (block+1)*100; n++ {
-			b, d := s.behaviourOf(n)
-			got[b]++
-			switch b {
-			case fast:
-				assert.True(t, d >= time.Millisecond && d < 5*time.Millisecond, "fast request %d takes %v", n, d)
-			case slow:
-				assert.True(t, d >= demoFlaky.Slow[0] && d < demoFlaky.Slow[1], "slow request %d takes %v", n, d)
-			}
+// statuses sends n GETs one after another and returns their statuses.
+func statuses(t *testing.T, hc *http.Client, url string, n int) []int {
+	t.Helper()
+	var got []int
+	for range n {
+		code, retryAfter := get(t, hc, url)
+		if code == http.StatusTooManyRequests {
+			assert.Equal(t, "1", retryAfter, "a 429 says when to come back")
 		}
-		for _, m := range mix {
-			assert.Equal(t, m.n, got[m.b], "block %d: %v", block, m.b)
-		}
-		assert.Zero(t, got[down], "the outage is not in the mix")
+		got = append(got, code)
 	}
-}
-
-func TestFlaky_sameSeedSameSequence(t *testing.T) {
-	a, b := &flakyServer{cfg: demoFlaky}, &flakyServer{cfg: demoFlaky}
-	other := &flakyServer{cfg: demoFlaky}
-	other.cfg.Seed++
-	differs := false
-	for n := range uint64(300) {
-		ba, da := a.behaviourOf(n)
-		bb, db := b.behaviourOf(n)
-		require.Equal(t, ba, bb, "request %d", n)
-		require.Equal(t, da, db, "request %d", n)
-		if bo, _ := other.behaviourOf(n); bo != ba {
-			differs = true
-		}
-	}
-	assert.True(t, differs, "another seed deals another order")
+	return got
 }
 
 func TestFlaky_servesTheMix(t *testing.T) {
@@ -83,34 +60,58 @@ func TestFlaky_servesTheMix(t *testing.T) {
 	hc := &http.Client{Transport: newTransport(1)}
 	t.Cleanup(hc.CloseIdleConnections)
 
-	statuses := map[int]int{}
-	for n := range uint64(200) {
-		code, retryAfter := get(t, hc, s.URL)
-		statuses[code]++
-		want, _ := s.behaviourOf(n)
-		switch want {
-		case fast, slow:
-			assert.Equal(t, http.StatusOK, code, "request %d", n)
-		case hang:
-			assert.Equal(t, http.StatusGatewayTimeout, code, "request %d", n)
-		case throttled:
-			assert.Equal(t, http.StatusTooManyRequests, code, "request %d", n)
-			assert.Equal(t, "1", retryAfter, "request %d", n)
-		case failing:
-			assert.Equal(t, http.StatusServiceUnavailable, code, "request %d", n)
-		}
+	const n = 600
+	count := map[int]int64{}
+	for _, code := range statuses(t, hc, s.URL, n) {
+		count[code]++
 	}
-	assert.Equal(t, map[int]int{200: 2 * 83, 504: 2 * 3, 503: 2 * 9, 429: 2 * 5}, statuses)
+	st := s.stats()
+	assert.Equal(t, int64(n), st.Requests)
+	// What the client saw is what the server counted...
+	assert.Equal(t, st.Faults[faultHang].Injected, count[http.StatusGatewayTimeout], "hangs, released after Hang")
+	assert.Equal(t, st.Faults[faultFailing].Injected, count[http.StatusServiceUnavailable])
+	assert.Equal(t, st.Faults[faultThrottled].Injected, count[http.StatusTooManyRequests])
+	assert.Equal(t, int64(n), count[200]+count[503]+count[504]+count[429], "no other status")
+	assert.Equal(t, int64(n), st.Faults[faultBase].Injected, "every request takes 1-5ms")
+	assert.Zero(t, st.Faults[faultOutage].Injected, "no outage yet")
+	// ...and at about the mix's rates: each within 5 standard deviations.
+	for _, c := range []struct {
+		name    string
+		got     int64
+		percent float64
+	}{
+		{"slow", st.Faults[faultSlow].Injected, mix.slow},
+		{"hang", count[504], mix.hang},
+		{"503", count[503], mix.failing},
+		{"429", count[429], mix.throttled},
+	} {
+		want := c.percent / 100 * n
+		assert.InDelta(t, want, float64(c.got), 5*math.Sqrt(want), "%s: %d of %d", c.name, c.got, n)
+	}
+}
 
-	c := s.counts()
-	assert.Equal(t, [numBehaviours]int64{fast: 150, slow: 16, hang: 6, throttled: 10, failing: 18}, c)
+func TestFlaky_sameSeedSameSequence(t *testing.T) {
+	run := func(seed uint64) []int {
+		cfg := quickFlaky
+		cfg.Seed = seed
+		s := startTestFlaky(t, cfg)
+		hc := &http.Client{Transport: newTransport(1)}
+		t.Cleanup(hc.CloseIdleConnections)
+		return statuses(t, hc, s.URL, 150)
+	}
+	a, b, other := run(7), run(7), run(8)
+	assert.Equal(t, a, b, "one seed, one sequence")
+	assert.NotEqual(t, a, other, "another seed, another sequence")
+}
 
+func TestFlaky_startPhaseRestartsTheSequence(t *testing.T) {
+	s := startTestFlaky(t, quickFlaky)
+	hc := &http.Client{Transport: newTransport(1)}
+	t.Cleanup(hc.CloseIdleConnections)
+	first := statuses(t, hc, s.URL, 60)
 	s.startPhase()
-	assert.Equal(t, [numBehaviours]int64{}, s.counts(), "a new phase starts from zero")
-	got, _ := s.behaviourOf(0)
-	code, _ := get(t, hc, s.URL)
-	assert.Equal(t, map[behaviour]int{fast: 200, slow: 200, hang: 504, throttled: 429, failing: 503}[got], code,
-		"a new phase starts the sequence again")
+	assert.Zero(t, s.stats().Requests, "a new phase starts from zero")
+	assert.Equal(t, first, statuses(t, hc, s.URL, 60), "a new phase starts the sequence again")
 }
 
 func TestFlaky_outage(t *testing.T) {
@@ -135,14 +136,14 @@ func TestFlaky_outage(t *testing.T) {
 		}
 	}
 	require.NotZero(t, checked, "the machine is too slow for this test")
-	assert.GreaterOrEqual(t, s.counts()[down], int64(checked))
+	assert.GreaterOrEqual(t, s.stats().Faults[faultOutage].Injected, int64(checked))
 
 	time.Sleep(time.Until(after.Add(cfg.OutageLen)))
-	down0 := s.counts()[down]
+	down0 := s.stats().Faults[faultOutage].Injected
 	for range 100 {
 		get(t, hc, s.URL)
 	}
-	assert.Equal(t, down0, s.counts()[down], "the outage is over")
+	assert.Equal(t, down0, s.stats().Faults[faultOutage].Injected, "the outage is over")
 }
 
 func TestFlaky_hangReleasedWhenClientLeaves(t *testing.T) {
@@ -152,29 +153,29 @@ func TestFlaky_hangReleasedWhenClientLeaves(t *testing.T) {
 	hc := &http.Client{Transport: newTransport(1)}
 	t.Cleanup(hc.CloseIdleConnections)
 
-	first := uint64(0)
-	for b, _ := s.behaviourOf(first); b != hang; b, _ = s.behaviourOf(first) {
-		first++
+	// Requests take at most 5+4ms unless they hang: the first one still
+	// unanswered after 1 s is a hang.
+	for i := 0; ; i++ {
+		require.Less(t, i, 1000, "no hang in 1000 requests")
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+		require.NoError(t, err)
+		resp, err := hc.Do(req)
+		cancel()
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			continue
+		}
+		require.True(t, errors.Is(err, context.DeadlineExceeded), "request %d: %v", i, err)
+		break
 	}
-	for range first {
-		get(t, hc, s.URL)
-	}
-
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
-	require.NoError(t, err)
-	start := time.Now()
-	_, err = hc.Do(req)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 30*time.Second)
-
-	require.Eventually(t, func() bool { return s.inFlight.Load() == 0 }, 10*time.Second, 5*time.Millisecond,
+	require.Eventually(t, func() bool { return s.stats().InFlight == 0 }, 10*time.Second, 5*time.Millisecond,
 		"the hung handler returns when its client goes away, long before the minute is up")
-	assert.Equal(t, int64(1), s.counts()[hang])
+	assert.Equal(t, int64(1), s.stats().Faults[faultHang].Injected)
 }
 
 func TestFlaky_describe(t *testing.T) {
-	assert.Equal(t, fmt.Sprintf("75%% fast, 8%% slow (200ms-500ms), 3%% hang (5s), 9%% 503, 5%% 429 (Retry-After: 1); "+
-		"outage (every request 503) from 1.5s to 3.5s into each phase"), demoFlaky.describe())
+	assert.Equal(t, "1-5ms, 8% slower by 200ms-500ms; 3% hang (5s), 9% 503, 5% 429 (Retry-After: 1); "+
+		"outage (every request 503) from 1.5s to 3.5s into each phase", demoFlaky.describe())
 }

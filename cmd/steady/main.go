@@ -5,8 +5,9 @@
 //
 //	go run ./cmd/steady [flags]
 //
-// Without -url, steady starts a flaky HTTP server of its own on 127.0.0.1:
-// most requests are answered in a few milliseconds, some take hundreds of
+// Without -url, steady starts a flaky HTTP server of its own on 127.0.0.1,
+// built with package chaos (its faults are drawn from a fixed seed, so every
+// run meets the same ones): most requests are answered in a few milliseconds, some take hundreds of
 // milliseconds, some hang for seconds, some get 503 or 429 with
 // Retry-After, and for two seconds in each phase every request gets 503 (an
 // outage). It then sends the same load twice, 300 requests, 10 at a time,
