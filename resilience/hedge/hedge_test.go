@@ -1,0 +1,350 @@
+package hedge_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/steadyhq/steady/chaos"
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/hedge"
+)
+
+func newHedger(t *testing.T, cfg hedge.Config) *hedge.Hedger {
+	t.Helper()
+	h, err := hedge.New(cfg)
+	if err != nil {
+		t.Fatalf("hedge.New: %v", err)
+	}
+	return h
+}
+
+// attempts is a dependency whose n-th attempt (from 0) takes delays[n]
+// (the last one repeats), honours its context, and records how each
+// attempt ended.
+type attempts struct {
+	delays []time.Duration
+	errs   []error // error of attempt n, if any
+	n      atomic.Int64
+	mu     sync.Mutex
+	ended  map[int]error // attempt -> ctx error it saw, or nil
+}
+
+func (a *attempts) call(ctx context.Context) (int, error) {
+	i := int(a.n.Add(1) - 1)
+	d := a.delays[min(i, len(a.delays)-1)]
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		a.record(i, ctx.Err())
+		return 0, ctx.Err()
+	}
+	a.record(i, nil)
+	if i < len(a.errs) && a.errs[i] != nil {
+		return 0, a.errs[i]
+	}
+	return i, nil
+}
+
+func (a *attempts) record(i int, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended == nil {
+		a.ended = map[int]error{}
+	}
+	a.ended[i] = err
+}
+
+func TestHedge_slowFirstAttemptLosesToTheHedge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 50 * time.Millisecond})
+		a := &attempts{delays: []time.Duration{time.Second, 10 * time.Millisecond}}
+		start := time.Now()
+		v, err := hedge.Hedge[int](h)(a.call)(t.Context())
+		if err != nil || v != 1 {
+			t.Fatalf("= %d, %v; want the hedge's answer 1", v, err)
+		}
+		if d := time.Since(start); d != 60*time.Millisecond {
+			t.Errorf("took %v, want 60ms (50ms delay + 10ms hedge)", d)
+		}
+		synctest.Wait()
+		if !errors.Is(a.ended[0], context.Canceled) {
+			t.Errorf("the first attempt ended with %v, want its context canceled", a.ended[0])
+		}
+		s := h.Snapshot()
+		if s.Calls != 1 || s.Hedged != 1 || s.Hedges != 1 || s.Wins != 1 || s.Running != 0 {
+			t.Errorf("Snapshot = %+v", s)
+		}
+	})
+}
+
+func TestHedge_fastFirstAttemptStartsNoHedge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 50 * time.Millisecond})
+		a := &attempts{delays: []time.Duration{10 * time.Millisecond}}
+		v, err := hedge.Hedge[int](h)(a.call)(t.Context())
+		if err != nil || v != 0 || a.n.Load() != 1 {
+			t.Fatalf("= %d, %v after %d attempts; want the first answer, alone", v, err, a.n.Load())
+		}
+		time.Sleep(time.Second)
+		if a.n.Load() != 1 || h.Snapshot().Hedges != 0 {
+			t.Error("a hedge started after the call returned")
+		}
+	})
+}
+
+func TestHedge_firstAttemptWinsAndTheHedgeIsCanceled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 50 * time.Millisecond})
+		a := &attempts{delays: []time.Duration{80 * time.Millisecond, time.Second}}
+		start := time.Now()
+		v, err := hedge.Hedge[int](h)(a.call)(t.Context())
+		if err != nil || v != 0 || time.Since(start) != 80*time.Millisecond {
+			t.Fatalf("= %d, %v after %v; want the first attempt's answer at 80ms", v, err, time.Since(start))
+		}
+		synctest.Wait() // the hedge sees its cancellation and returns
+		if !errors.Is(a.ended[1], context.Canceled) {
+			t.Errorf("the losing hedge ended with %v, want its context canceled", a.ended[1])
+		}
+		if s := h.Snapshot(); s.Hedges != 1 || s.Wins != 0 || s.Running != 0 {
+			t.Errorf("Snapshot = %+v", s)
+		}
+	})
+}
+
+func TestHedge_upToMaxHedgesOnePerDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond, MaxHedges: 3})
+		a := &attempts{delays: []time.Duration{time.Second, time.Second, time.Second, 25 * time.Millisecond}}
+		start := time.Now()
+		v, err := hedge.Hedge[int](h)(a.call)(t.Context())
+		// Hedges at 10, 20 and 30ms; the third answers at 55ms.
+		if err != nil || v != 3 || time.Since(start) != 55*time.Millisecond {
+			t.Fatalf("= %d, %v after %v; want the third hedge's answer at 55ms", v, err, time.Since(start))
+		}
+		if a.n.Load() != 4 {
+			t.Errorf("%d attempts, want 4", a.n.Load())
+		}
+	})
+}
+
+func TestHedge_allFailReturnsTheFirstError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond})
+		first, second := errors.New("first"), errors.New("second")
+		a := &attempts{delays: []time.Duration{30 * time.Millisecond, 50 * time.Millisecond}, errs: []error{first, second}}
+		start := time.Now()
+		_, err := hedge.Hedge[int](h)(a.call)(t.Context())
+		if err != first || time.Since(start) != 60*time.Millisecond {
+			t.Errorf("err = %v after %v; want the first attempt's error once the hedge failed too (60ms)", err, time.Since(start))
+		}
+	})
+}
+
+func TestHedge_aFailedFirstAttemptWaitsForTheHedge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond})
+		a := &attempts{delays: []time.Duration{30 * time.Millisecond, 50 * time.Millisecond}, errs: []error{errors.New("503")}}
+		v, err := hedge.Hedge[int](h)(a.call)(t.Context())
+		if err != nil || v != 1 {
+			t.Errorf("= %d, %v; want the hedge's success", v, err)
+		}
+	})
+}
+
+func TestHedge_aFastFailureIsNotHedged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond})
+		boom := errors.New("boom")
+		a := &attempts{delays: []time.Duration{time.Millisecond}, errs: []error{boom}}
+		if _, err := hedge.Hedge[int](h)(a.call)(t.Context()); err != boom || a.n.Load() != 1 {
+			t.Errorf("err = %v after %d attempts, want boom after 1", err, a.n.Load())
+		}
+	})
+}
+
+func TestHedge_noHedgeAfterTheCallersDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 100 * time.Millisecond})
+		a := &attempts{delays: []time.Duration{time.Second}}
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		_, err := hedge.Hedge[int](h)(a.call)(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want the deadline", err)
+		}
+		time.Sleep(time.Second)
+		if a.n.Load() != 1 {
+			t.Errorf("%d attempts, want 1: the delay came after the deadline", a.n.Load())
+		}
+	})
+}
+
+func TestHedge_callerGivesUpWhileHedgesRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond})
+		a := &attempts{delays: []time.Duration{time.Second}}
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := hedge.Hedge[int](h)(a.call)(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 50*time.Millisecond {
+			t.Errorf("err = %v after %v, want the deadline at 50ms", err, time.Since(start))
+		}
+		synctest.Wait()
+		if s := h.Snapshot(); s.Running != 0 {
+			t.Errorf("%d hedges still running", s.Running)
+		}
+	})
+}
+
+// A hedge that ignores its context is not waited for, and shows as running.
+func TestHedge_loserThatIgnoresItsContextIsCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond})
+		var n atomic.Int64
+		stubborn := func(ctx context.Context) (int, error) {
+			if n.Add(1) == 1 {
+				time.Sleep(20 * time.Millisecond) // the first attempt: slow, but wins
+				return 1, nil
+			}
+			time.Sleep(time.Second) // the hedge ignores its context
+			return 2, nil
+		}
+		v, err := hedge.Hedge[int](h)(stubborn)(t.Context())
+		if v != 1 || err != nil {
+			t.Fatalf("= %d, %v", v, err)
+		}
+		if s := h.Snapshot(); s.Running != 1 {
+			t.Errorf("Running = %d, want the stubborn hedge counted", s.Running)
+		}
+		time.Sleep(time.Second)
+		if s := h.Snapshot(); s.Running != 0 {
+			t.Errorf("Running = %d once it returned, want 0", s.Running)
+		}
+	})
+}
+
+// denyAll is a budget that refuses every extra attempt.
+type denyAll struct{ requests, asked atomic.Int64 }
+
+func (d *denyAll) Request()       { d.requests.Add(1) }
+func (d *denyAll) Retry() bool    { d.asked.Add(1); return false }
+func (d *denyAll) Done(_, _ bool) {}
+
+func TestHedge_budgetRefusesTheHedge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &denyAll{}
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond, Budget: b})
+		a := &attempts{delays: []time.Duration{50 * time.Millisecond}}
+		v, err := hedge.Hedge[int](h)(a.call)(t.Context())
+		if v != 0 || err != nil || a.n.Load() != 1 {
+			t.Errorf("= %d, %v after %d attempts; want the first attempt alone", v, err, a.n.Load())
+		}
+		if s := h.Snapshot(); s.Denied != 1 || s.Hedges != 0 || b.asked.Load() != 1 {
+			t.Errorf("Snapshot = %+v, budget asked %d times", s, b.asked.Load())
+		}
+	})
+}
+
+func TestHedge_badConfig(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  hedge.Config
+		want string
+	}{
+		{hedge.Config{Delay: -1}, "hedge: Config.Delay is -1ns, want >= 0 (0: adaptive)"},
+		{hedge.Config{MaxHedges: 6}, "hedge: Config.MaxHedges is 6, want 0 to 5 (0: 1)"},
+		{hedge.Config{TargetRate: 0.6}, "hedge: Config.TargetRate is 0.6, want in (0, 0.5], or 0 for the default 0.05"},
+		{hedge.Config{Delay: time.Second, TargetRate: 0.1}, "hedge: Config.TargetRate is 0.1, want 0 with a fixed Delay (it is for an adaptive one)"},
+		{hedge.Config{MinDelay: 2 * time.Second}, "hedge: Config.MinDelay is 2s, want < MaxDelay (1s)"},
+	} {
+		h, err := hedge.New(tc.cfg)
+		if h != nil || err == nil || err.Error() != tc.want || !errors.Is(err, resilience.ErrInvalidConfig) {
+			t.Errorf("New(%+v) = %v, %v; want %q", tc.cfg, h, err, tc.want)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Hedge(nil) did not panic")
+		}
+	}()
+	hedge.Hedge[int](nil)
+}
+
+// run makes n calls one after another through the policy, against a chaos
+// dependency, and returns the latencies.
+func runCalls(t *testing.T, h *hedge.Hedger, in *chaos.Injector, n int) []time.Duration {
+	f := resilience.Compose(hedge.Hedge[string](h), chaos.Inject[string](in))(func(ctx context.Context) (string, error) { return "ok", nil })
+	out := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		if _, err := f(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, time.Since(start))
+	}
+	return out
+}
+
+// The delay settles at the low edge of a gap: with 5% stragglers at 400ms
+// over 1-3ms answers, every delay from 3ms to 400ms hedges 5%, and only the
+// smallest cuts the tail.
+func TestHedge_adaptiveDelaySettlesAtTheLowEdgeOfAGap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		in, _ := chaos.New(chaos.Config{Seed: 1, Faults: []chaos.Fault{
+			chaos.Latency(chaos.Uniform(time.Millisecond, 3*time.Millisecond)),
+			chaos.Stragglers(0.05, 400*time.Millisecond),
+		}})
+		h := newHedger(t, hedge.Config{TargetRate: 0.05})
+		runCalls(t, h, in, 2000) // learning
+		before := h.Snapshot()
+		lat := runCalls(t, h, in, 20000)
+		after := h.Snapshot()
+		rate := float64(after.Hedged-before.Hedged) / float64(after.Calls-before.Calls)
+		t.Logf("delay %v, realised hedge rate %.2f%%, p99 %v", after.Delay, 100*rate, quantile(lat, 0.99))
+		if after.Delay > 5*time.Millisecond {
+			t.Errorf("delay %v, want at the low edge of the gap (3-5ms)", after.Delay)
+		}
+		if rate < 0.045 || rate > 0.055 {
+			t.Errorf("realised hedge rate %.2f%%, want 5%% ± 10%%", 100*rate)
+		}
+		if p99 := quantile(lat, 0.99); p99 > 10*time.Millisecond {
+			t.Errorf("p99 %v, want under 10ms", p99)
+		}
+	})
+}
+
+// On a smooth distribution the realised rate follows the target, although
+// the first attempts that a hedge beats are canceled (censored).
+func TestHedge_adaptiveRateOnALogNormal(t *testing.T) {
+	for _, target := range []float64{0.01, 0.05, 0.2} {
+		synctest.Test(t, func(t *testing.T) {
+			in, _ := chaos.New(chaos.Config{Seed: 2, Faults: []chaos.Fault{
+				chaos.Latency(chaos.LogNormal(20*time.Millisecond, 0.6)),
+			}})
+			h := newHedger(t, hedge.Config{TargetRate: target})
+			runCalls(t, h, in, int(200/target))
+			before := h.Snapshot()
+			runCalls(t, h, in, int(2000/target))
+			after := h.Snapshot()
+			rate := float64(after.Hedged-before.Hedged) / float64(after.Calls-before.Calls)
+			t.Logf("target %.0f%%: delay %v, realised %.2f%%", 100*target, after.Delay, 100*rate)
+			if rate < target*0.9 || rate > target*1.1 {
+				t.Errorf("target %.0f%%: realised hedge rate %.2f%%, want within ±10%%", 100*target, 100*rate)
+			}
+		})
+	}
+}
+
+func quantile(d []time.Duration, q float64) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	slices.Sort(s)
+	return s[int(q*float64(len(s)-1))]
+}
