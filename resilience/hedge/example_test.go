@@ -15,7 +15,7 @@ func Example() {
 		panic(err)
 	}
 	replicas := make(chan time.Duration, 2)
-	replicas <- time.Second         // the first attempt meets a straggler
+	replicas <- time.Second          // the first attempt meets a straggler
 	replicas <- 5 * time.Millisecond // the hedge does not
 	lookup := func(ctx context.Context) (string, error) {
 		select {
