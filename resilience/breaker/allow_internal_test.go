@@ -30,10 +30,9 @@ func TestAllow_probeSlotOfAnEndedHalfOpenPhaseIsNotTaken(t *testing.T) {
 		}
 		probe.Done(context.Background(), errors.New("still down")) // reopens; one slot of stale is still free
 
-		tk, err = cb.allowProbe(stale)
-		var oe *OpenError
-		if !errors.As(err, &oe) || oe.State != StateOpen {
-			t.Fatalf("allowProbe on the ended phase = %+v, %v; want the open breaker's rejection", tk, err)
+		tk, by := cb.tryProbe(stale)
+		if by == nil || by.mode != modeOpen {
+			t.Fatalf("tryProbe on the ended phase = %+v, %v; want the open breaker's rejection", tk, by)
 		}
 		if n := stale.probes.Load(); n != 1 {
 			t.Errorf("the ended phase has %d probes, want 1: the slot is given back", n)

@@ -37,6 +37,9 @@ type CircuitBreaker struct {
 	_        [64]byte
 	rejected shard.Counter
 
+	waiting atomic.Int64 // calls waiting now (Settings.MaxWaiting)
+	waited  atomic.Int64 // calls let through after waiting
+
 	events events.Queue[event] // state changes to log and pass to OnStateChange
 
 	mu sync.Mutex // guards timer and transitions, and serializes changes of cur
@@ -61,7 +64,11 @@ func (cb *CircuitBreaker) init(c config) {
 	cb.cfg = c
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
-	cb.cur.Store(cb.closedPhase())
+	ph := cb.closedPhase()
+	if c.MaxWaiting > 0 {
+		ph.ended = make(chan struct{})
+	}
+	cb.cur.Store(ph)
 }
 
 // phase returns the current phase, initializing a zero CircuitBreaker on
@@ -105,6 +112,11 @@ type phase struct {
 	probes    atomic.Uint32 // probes admitted, minus those that ended excluded
 	lastProbe atomic.Int64  // clock reading when the last probe was admitted
 	successes uint32        // probes that succeeded; guarded by cb.mu
+
+	// Waiting (Settings.MaxWaiting > 0).
+	ended  chan struct{} // closed when the phase ends, to wake the waiters
+	ramp  atomic.Int64  // closed: waiters let through so far
+	step  time.Duration // closed after a probe: one probe's duration, the ramp's pace
 }
 
 // counts returns the counts of the closed phase ph over the window that
@@ -173,7 +185,9 @@ func (cb *CircuitBreaker) probeDone(ph *phase, k kind, pv any) {
 			if ph.successes++; ph.successes == cb.cfg.HalfOpenRequests {
 				n := strconv.FormatUint(uint64(ph.successes), 10)
 				cb.transitions.Closes++
-				cb.change(cb.closedPhase(), event{msg: "circuit breaker closed", reason: n + " of " + n + " probes succeeded"})
+				closed := cb.closedPhase()
+				closed.step = clock.Now() - time.Duration(ph.lastProbe.Load())
+				cb.change(closed, event{msg: "circuit breaker closed", reason: n + " of " + n + " probes succeeded"})
 			}
 		default:
 			cb.transitions.Reopens++
@@ -268,8 +282,15 @@ func (cb *CircuitBreaker) halfOpen(open *phase) {
 // change makes ph the current phase and queues e, the event that says so.
 // mu must be held, so that events are queued in the order of the changes.
 func (cb *CircuitBreaker) change(ph *phase, e event) {
-	e.from, e.to = cb.cur.Load().state, ph.state
+	old := cb.cur.Load()
+	e.from, e.to = old.state, ph.state
+	if cb.cfg.MaxWaiting > 0 {
+		ph.ended = make(chan struct{})
+	}
 	cb.cur.Store(ph)
+	if old.ended != nil {
+		close(old.ended)
+	}
 	cb.events.Push(e)
 }
 
@@ -349,6 +370,8 @@ func (cb *CircuitBreaker) Snapshot() Snapshot {
 	if ph.mode == modeOpen {
 		s.NextProbe = ph.rejectErr.NextProbe
 	}
+	s.Waiting = cb.waiting.Load()
+	s.Waited = cb.waited.Load()
 	cb.mu.Lock()
 	s.Transitions = cb.transitions
 	cb.mu.Unlock()

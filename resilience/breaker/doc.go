@@ -94,6 +94,25 @@
 // response body does, asks [CircuitBreaker.Allow] before the call and
 // reports its end to [Ticket.Done].
 //
+// # Waiting for recovery
+//
+// An open breaker protects the dependency, but the calls it rejects fail,
+// even those made a moment before the dependency comes back. With
+// Settings.MaxWaiting, up to that many calls wait instead, each for as long
+// as its own context allows, and go through once a probe shows the
+// dependency is back ([CircuitBreaker.Wait]; [Breaker] uses it). The
+// dependency sees nothing more than without waiting: only the probes reach
+// it while the breaker is open. A call whose deadline comes before the next
+// probe cannot make it and is rejected at once, as is every call beyond
+// MaxWaiting and every call to an isolated breaker. A waiting call may be
+// the next probe. When a probe fails, the waiters wait for the next one (or
+// give up at once if their deadline comes before it). When a probe closes
+// the breaker, the waiters go through in rounds one probe's duration apart,
+// the first round one call, each round twice the one before, so that a
+// dependency just back meets a ramp, not a herd. [Snapshot].Waiting counts
+// the calls waiting now and Waited those that got through after waiting; a
+// waiter that gives up is counted in Rejected.
+//
 // # Cost
 //
 // A [*CircuitBreaker] is shared by goroutines and by pipelines of any
@@ -102,8 +121,8 @@
 // adds; a rejection by an open breaker costs an atomic load and a sharded
 // counter, and reads no clock. Neither takes a lock or allocates. Locks are
 // taken on state changes, on probes, when a call ends in a way that may fire
-// a rate rule (to sum the window), and once per tick of the window. The benchmarks module compares both
-// with gobreaker.
+// a rate rule (to sum the window), and once per tick of the window. The
+// benchmarks module compares both with gobreaker.
 //
 // # Hooks and logging
 //

@@ -7,7 +7,8 @@ import (
 )
 
 // Breaker returns a Policy that sends calls through cb: [CircuitBreaker.Allow]
-// decides whether next is called, and the call's outcome is reported to
+// (or [CircuitBreaker.Wait], with Settings.MaxWaiting) decides whether next
+// is called, and the call's outcome is reported to
 // [Ticket.Done]. A rejected call returns cb's [*OpenError] without calling
 // next; otherwise next's result and error come back unchanged. A panic in
 // next counts as a failure and goes on up with its original value.
@@ -31,7 +32,12 @@ func Breaker[T any](cb *CircuitBreaker) resilience.Policy[T] {
 			if ctx == nil {
 				return v, resilience.ErrNilContext
 			}
-			t, err := cb.Allow()
+			var t Ticket
+			if cb.cfg.MaxWaiting > 0 {
+				t, err = cb.Wait(ctx)
+			} else {
+				t, err = cb.Allow()
+			}
 			if err != nil {
 				return v, err
 			}

@@ -101,6 +101,21 @@ type Settings struct {
 	// [DefaultHalfOpenRequests] (1).
 	HalfOpenRequests uint32
 
+	// MaxWaiting is how many calls may wait, while the breaker is open or
+	// half-open, for it to let calls through again, instead of being
+	// rejected at once: a call made during an outage then succeeds soon
+	// after the dependency recovers, while no request reaches the
+	// dependency before a probe shows it is back. Each waits no longer
+	// than its own context allows; a call whose deadline comes before the
+	// next probe is rejected at once, as is every call beyond MaxWaiting.
+	// When a probe closes the breaker, the waiters are let through in
+	// rounds that double, one probe's duration apart (1, 2, 4, ...), not
+	// all at once. Waiting holds nothing but the caller's goroutine (no
+	// connection, no request). 0 (the default): reject at once. It applies
+	// to [Breaker] and [CircuitBreaker.Wait], not to Allow, which never
+	// blocks. Must be >= 0.
+	MaxWaiting int
+
 	// IsFailure decides whether an error counts against the dependency. It
 	// is asked only about errors that would otherwise be failures: not
 	// timeouts, and not calls whose context the caller canceled. When it
@@ -153,6 +168,8 @@ func (s Settings) Validate() error {
 		}
 	}
 	switch {
+	case s.MaxWaiting < 0:
+		return bad("MaxWaiting", s.MaxWaiting, ">= 0 (0: reject at once)")
 	case s.SlowCallDuration < 0:
 		return bad("SlowCallDuration", s.SlowCallDuration, "0 (off) or > 0")
 	case s.SlowCallRate > 0 && s.SlowCallDuration == 0:

@@ -80,6 +80,13 @@ type Snapshot struct {
 	// Transitions counts the changes of state since New.
 	Transitions Transitions
 
+	// Waiting is the number of calls waiting now for the breaker to let
+	// them through (Settings.MaxWaiting), and Waited the number let
+	// through after waiting since New. A waiting call that gives up is
+	// counted in Rejected.
+	Waiting int64
+	Waited  int64
+
 	// NextProbe is when an open breaker lets the next probe through; zero
 	// when the breaker is not open or is isolated.
 	NextProbe time.Time

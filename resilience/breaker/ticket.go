@@ -39,20 +39,30 @@ type Ticket struct {
 // A closed breaker lets a call through without a lock or an allocation,
 // and an open one rejects it the same way.
 func (cb *CircuitBreaker) Allow() (Ticket, error) {
+	t, ph := cb.try()
+	if ph != nil {
+		return cb.reject(ph)
+	}
+	return t, nil
+}
+
+// try lets a call through, or returns the phase that rejects it, without
+// counting the rejection.
+func (cb *CircuitBreaker) try() (Ticket, *phase) {
 	ph := cb.phase()
 	switch ph.mode {
 	case modeClosed:
 		return cb.ticket(ph), nil
 	case modeHalfOpen:
-		return cb.allowProbe(ph)
+		return cb.tryProbe(ph)
 	}
-	return cb.reject(ph)
+	return Ticket{}, ph
 }
 
-// allowProbe lets a call through as a probe of the half-open phase ph if a
-// probe slot is free. If every slot is taken it rejects the call, unless
-// the probes are lost (see expireProbes).
-func (cb *CircuitBreaker) allowProbe(ph *phase) (Ticket, error) {
+// tryProbe lets a call through as a probe of the half-open phase ph if a
+// probe slot is free. If every slot is taken it returns ph, the phase that
+// rejects the call, unless the probes are lost (see expireProbes).
+func (cb *CircuitBreaker) tryProbe(ph *phase) (Ticket, *phase) {
 	for n := ph.probes.Load(); n < cb.cfg.HalfOpenRequests; n = ph.probes.Load() {
 		// Noted before the slot is taken, so that a call that finds every
 		// slot taken also finds when the last was.
@@ -67,12 +77,12 @@ func (cb *CircuitBreaker) allowProbe(ph *phase) (Ticket, error) {
 		// breaker): the slot was taken too late. Give it back, and ask the
 		// phase that followed.
 		ph.probes.Add(^uint32(0))
-		return cb.Allow()
+		return cb.try()
 	}
 	if cb.cur.Load() == ph && !cb.expireProbes(ph) {
-		return cb.reject(ph)
+		return Ticket{}, ph
 	}
-	return cb.Allow() // ph has ended, or a slot was freed
+	return cb.try() // ph has ended, or a slot was freed
 }
 
 // reject counts a call rejected in phase ph and returns ph's error.
