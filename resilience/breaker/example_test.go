@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/steadyhq/steady/resilience/breaker"
@@ -154,4 +155,35 @@ func Example_logging() {
 	// Output:
 	// level=WARN msg="circuit breaker opened" breaker=payments from=closed to=open reason="TimeoutRate 0.50 >= 0.50 over 4 calls" counts.calls=4 counts.timeouts=2
 	// level=INFO msg="circuit breaker reset" breaker=payments from=open to=closed reason="Reset called" counts.calls=4 counts.timeouts=2
+}
+
+// With MaxWaiting, a call made while the breaker is open waits for the
+// dependency's recovery instead of failing.
+func Example_waitForRecovery() {
+	cb, _ := breaker.New(breaker.Settings{
+		Name:                "inventory",
+		ConsecutiveFailures: 1,
+		OpenTimeout:         50 * time.Millisecond,
+		MaxWaiting:          100, // calls that may wait while the breaker is open
+	})
+	var down atomic.Bool
+	down.Store(true)
+	call := breaker.Breaker[string](cb)(func(context.Context) (string, error) {
+		if down.Load() {
+			return "", errors.New("connection refused")
+		}
+		return "in stock", nil
+	})
+	_, err := call(context.Background()) // fails and opens the breaker
+	fmt.Println(err, "/", cb.State())
+
+	time.AfterFunc(20*time.Millisecond, func() { down.Store(false) }) // back soon
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	v, err := call(ctx) // waits for the probe: it is the probe
+	fmt.Println(v, err, "/", cb.State(), "/ waited:", cb.Snapshot().Waited)
+	// Output:
+	// connection refused / open
+	// in stock <nil> / closed / waited: 1
 }
