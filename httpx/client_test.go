@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -378,4 +379,69 @@ func TestClient_deadHostsStayBounded(t *testing.T) {
 	bs := c.Breakers()
 	assert.LessOrEqual(t, len(bs), maxHosts)
 	assert.Contains(t, bs, fmt.Sprintf("dead%d.test", maxHosts+99), "the most recent host is kept")
+}
+
+// With Breaker.MaxWaiting, a call made while the host's breaker is open
+// waits for the host to come back, sending nothing until a probe does. A
+// Client's call that fails as a probe waits for the next probe; a
+// Transport's returns the probe's answer (its RoundTrip is one exchange),
+// so its host here recovers before the first probe.
+func TestClient_breakerMaxWaitingWaitsForRecovery(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		transport bool
+		downFor   time.Duration
+	}{{"client", false, 300 * time.Millisecond}, {"transport", true, 50 * time.Millisecond}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var down atomic.Bool
+			down.Store(true)
+			srv, hits := server(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+				if down.Load() {
+					http.Error(w, "down", http.StatusServiceUnavailable)
+					return
+				}
+				_, _ = w.Write([]byte("ok"))
+			})
+			cfg := httpx.Config{Breaker: &breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: 100 * time.Millisecond, MaxWaiting: 10}}
+			var call func(ctx context.Context) (string, error)
+			if tc.transport {
+				tr, err := httpx.NewTransport(nil, cfg)
+				require.NoError(t, err)
+				hc := &http.Client{Transport: tr}
+				call = func(ctx context.Context) (string, error) {
+					req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+					resp, err := hc.Do(req)
+					if err != nil {
+						return "", err
+					}
+					defer resp.Body.Close()
+					b, err := io.ReadAll(resp.Body)
+					if resp.StatusCode != http.StatusOK {
+						return "", fmt.Errorf("status %d", resp.StatusCode)
+					}
+					return string(b), err
+				}
+			} else {
+				cl := httptestClient(t, cfg)
+				call = func(ctx context.Context) (string, error) {
+					resp, err := cl.Get(ctx, srv.URL)
+					if err != nil {
+						return "", err
+					}
+					return string(resp.Body), nil
+				}
+			}
+			_, err := call(t.Context()) // a 503: opens the breaker
+			require.Error(t, err)
+			time.AfterFunc(tc.downFor, func() { down.Store(false) })
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			body, err := call(ctx)
+			require.NoError(t, err, "the call waits for the recovery")
+			assert.Equal(t, "ok", body)
+			// The first call, then only probes, each at least 100ms apart.
+			assert.LessOrEqual(t, hits.Load(), int64(2+tc.downFor/(100*time.Millisecond)), "only probes reach the host while it is down")
+		})
+	}
 }

@@ -47,10 +47,15 @@ type Config struct {
 	// Breaker, when not nil, guards each upstream host (host:port) with a
 	// circuit breaker of its own, made from these settings with Name set to
 	// the host. Calls to a host whose breaker is open fail fast with an
-	// error for which errors.Is(err, breaker.ErrOpen) holds. Unless the
-	// settings have an IsFailure of their own, a 4xx other than 408 and
-	// 429 and a body over MaxBodySize do not count against the host: they
-	// show it is up.
+	// error for which errors.Is(err, breaker.ErrOpen) holds, or, with
+	// MaxWaiting set, wait for the host's recovery within their deadline
+	// (holding no connection meanwhile; see breaker.Settings.MaxWaiting).
+	// A Client's call that fails as a probe waits for the next probe; a
+	// Transport's RoundTrip returns the probe's answer, as it returns any
+	// one exchange.
+	// Unless the settings have an IsFailure of their own, a 4xx other than
+	// 408 and 429 and a body over MaxBodySize do not count against the
+	// host: they show it is up.
 	//
 	// Breakers are kept for about 1024 hosts: a call to a new host past
 	// that forgets the least recently used host that has no call in

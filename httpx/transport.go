@@ -105,7 +105,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	c := &outcome{ctx: ctx, metrics: t.cfg.Metrics, host: h, start: time.Now(), wasDone: ctx.Err() != nil}
 	if h.cb != nil {
-		if c.ticket, err = h.cb.Allow(); err != nil {
+		if c.ticket, err = h.cb.Wait(ctx); err != nil {
 			closeRequestBody(req)
 			c.settle(err)
 			return nil, err

@@ -114,7 +114,7 @@ type phase struct {
 	successes uint32        // probes that succeeded; guarded by cb.mu
 
 	// Waiting (Settings.MaxWaiting > 0).
-	ended  chan struct{} // closed when the phase ends, to wake the waiters
+	ended chan struct{} // closed when the phase ends, to wake the waiters
 	ramp  atomic.Int64  // closed: waiters let through so far
 	step  time.Duration // closed after a probe: one probe's duration, the ramp's pace
 }

@@ -16,6 +16,11 @@ import (
 // The Policy and its Funcs are safe for concurrent use, and any number of
 // them, of any result type, may share cb.
 //
+// With Settings.MaxWaiting, a call the breaker rejects waits for it to let
+// calls through again (see [CircuitBreaker.Wait]), and a call that fails as
+// a half-open probe waits for the next probe, if its deadline allows,
+// instead of returning the failure: it asked to wait for the recovery.
+//
 // A nil cb panics with a [*resilience.ConfigError], and applying the Policy
 // to a nil next panics with [resilience.ErrNilFunc]: both are mistakes in
 // the program, found when the pipeline is built. A nil context at call time
@@ -24,6 +29,8 @@ func Breaker[T any](cb *CircuitBreaker) resilience.Policy[T] {
 	if cb == nil {
 		panic(&resilience.ConfigError{Pkg: "breaker", Field: "Breaker(cb)", Want: "a breaker from New"})
 	}
+	cb.phase() // initializes a zero CircuitBreaker, so cfg is set for good
+	wait := cb.cfg.MaxWaiting > 0
 	return func(next resilience.Func[T]) resilience.Func[T] {
 		if next == nil {
 			panic(resilience.ErrNilFunc)
@@ -32,32 +39,48 @@ func Breaker[T any](cb *CircuitBreaker) resilience.Policy[T] {
 			if ctx == nil {
 				return v, resilience.ErrNilContext
 			}
-			var t Ticket
-			if cb.cfg.MaxWaiting > 0 {
-				t, err = cb.Wait(ctx)
-			} else {
-				t, err = cb.Allow()
-			}
-			if err != nil {
-				return v, err
-			}
-			returned := false
-			defer func() {
-				if !returned {
-					// Recovered only to be counted: the panic goes on with
-					// its original value (nil after runtime.Goexit, which
-					// goes on by itself).
-					r := recover()
-					t.panicked(r)
-					if r != nil {
-						panic(r)
-					}
+			if !wait {
+				t, err := cb.Allow()
+				if err != nil {
+					return v, err
 				}
-			}()
-			v, err = next(ctx)
-			returned = true
-			t.Done(ctx, err)
-			return v, err
+				return call(ctx, t, next)
+			}
+			for {
+				t, err := cb.Wait(ctx)
+				if err != nil {
+					return v, err
+				}
+				v, err = call(ctx, t, next)
+				// A call that waited and then failed as a probe waits for
+				// the next probe, if its deadline allows: it asked to wait
+				// for the recovery, and the failed probe is what it costs.
+				if err == nil || !t.reopened() || ctx.Err() != nil {
+					return v, err
+				}
+			}
 		}
 	}
+}
+
+// call calls next under the Ticket t and reports its outcome to t. A panic
+// in next counts as a failure and goes on up with its original value.
+func call[T any](ctx context.Context, t Ticket, next resilience.Func[T]) (v T, err error) {
+	returned := false
+	defer func() {
+		if !returned {
+			// Recovered only to be counted: the panic goes on with its
+			// original value (nil after runtime.Goexit, which goes on by
+			// itself).
+			r := recover()
+			t.panicked(r)
+			if r != nil {
+				panic(r)
+			}
+		}
+	}()
+	v, err = next(ctx)
+	returned = true
+	t.Done(ctx, err)
+	return v, err
 }

@@ -142,50 +142,49 @@ func TestWait_isolatedDoesNotWait(t *testing.T) {
 	})
 }
 
-// When a probe fails, the waiters wait for the next one; those whose
-// deadline comes before it give up at once.
+// When a probe fails, the waiters wait for the next one, the probe's own
+// caller too; those whose deadline comes before it give up at once.
 func TestWait_aFailedProbeSendsWaitersBackOrAway(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		d := &dependency{took: 300 * time.Millisecond}
 		cb, f := tripped(t, 10, d)
-		probe := make(chan error, 1)
-		go func() { // waits, then is the first probe, which fails
-			_, err := f(t.Context())
-			probe <- err
-		}()
-		time.Sleep(1150 * time.Millisecond) // past the open period: the probe is in flight
-		if cb.State() != breaker.StateHalfOpen {
-			t.Fatalf("state %v, want half-open", cb.State())
-		}
 		start := time.Now()
 		type result struct {
 			err error
 			at  time.Duration
 		}
-		short, long := make(chan result, 1), make(chan result, 1)
-		for _, w := range []struct {
-			deadline time.Duration
-			out      chan result
-		}{{time.Second, short}, {10 * time.Second, long}} {
+		wait := func(deadline time.Duration) chan result {
+			out := make(chan result, 1)
 			go func() {
-				ctx, cancel := context.WithTimeout(t.Context(), w.deadline)
+				ctx, cancel := context.WithTimeout(t.Context(), deadline)
 				defer cancel()
 				_, err := f(ctx)
-				w.out <- result{err, time.Since(start)}
+				out <- result{err, time.Since(start)}
 			}()
+			return out
 		}
-		if err := <-probe; !errors.Is(err, errDown) {
-			t.Fatalf("the first probe: %v, want it to fail", err)
+		probe := wait(10 * time.Second) // waits, then is the first probe, which fails
+		time.Sleep(1150 * time.Millisecond)
+		if cb.State() != breaker.StateHalfOpen {
+			t.Fatalf("state %v, want half-open: the first probe in flight", cb.State())
 		}
-		// The breaker reopened with its next probe 1-1.1s later: after the
-		// short waiter's deadline, before the long one's.
+		short, long := wait(time.Second), wait(10*time.Second) // deadlines 2.15s and 11.15s
+		// The probe fails at about 1.45s: the breaker reopens with its next
+		// probe 1-1.1s later, after the short waiter's deadline.
+		time.Sleep(500 * time.Millisecond)
+		if cb.State() != breaker.StateOpen {
+			t.Fatalf("state %v, want open again", cb.State())
+		}
 		d.down.Store(false)
-		rs, rl := <-short, <-long
-		if !errors.Is(rs.err, breaker.ErrOpen) || rs.at > 300*time.Millisecond {
-			t.Errorf("the waiter with 1s: %v at %v; want the rejection when the probe failed", rs.err, rs.at)
+		rp, rs, rl := <-probe, <-short, <-long
+		if !errors.Is(rs.err, breaker.ErrOpen) || rs.at > 1500*time.Millisecond {
+			t.Errorf("the waiter with 1s: %v at %v; want the rejection when the probe failed (~1.45s)", rs.err, rs.at)
 		}
-		if rl.err != nil {
-			t.Errorf("the waiter with 10s: %v, want a success as the second probe", rl.err)
+		if rp.err != nil || rl.err != nil {
+			t.Errorf("the first probe's caller: %v; the waiter with 10s: %v; want both to get through after the second probe", rp.err, rl.err)
+		}
+		if n := d.calls.Load(); n != 4 {
+			t.Errorf("the dependency got %d calls, want 4 (tripping, two probes, the last waiter)", n)
 		}
 		if cb.State() != breaker.StateClosed {
 			t.Errorf("state %v, want closed", cb.State())
