@@ -15,9 +15,9 @@ var ErrFull = errors.New("bulkhead: full")
 // [errors.As] with an *Error target to read the limits. Its message names
 // them, e.g.
 //
-//	bulkhead "payments": full, 10 calls in flight (MaxConcurrent) and 20 queued (MaxQueue)
-//	bulkhead "payments": full, 10 calls in flight (MaxConcurrent), no queue
-//	bulkhead "payments": no slot free within QueueTimeout 50ms, 10 calls in flight (MaxConcurrent)
+//	bulkhead "payments": full (MaxConcurrent 10 in flight, MaxQueue 20 queued)
+//	bulkhead "payments": full (MaxConcurrent 10 in flight, no queue)
+//	bulkhead "payments": no slot within QueueTimeout 50ms (MaxConcurrent 10 in flight)
 //
 // It is a rejection ([resilience.RejectedError]): the dependency was not
 // called. It is not retryable ([resilience.RetryableError]): the queue is
@@ -46,23 +46,24 @@ func (e *Error) Error() string {
 		b = strconv.AppendQuote(b, e.Name)
 	}
 	if e.QueueTimedOut {
-		b = append(b, ": no slot free within QueueTimeout "...)
+		b = append(b, ": no slot within QueueTimeout "...)
 		b = append(b, e.QueueTimeout.String()...)
-		b = append(b, ", "...)
+		b = append(b, " (MaxConcurrent "...)
 	} else {
-		b = append(b, ": full, "...)
+		b = append(b, ": full (MaxConcurrent "...)
 	}
 	b = strconv.AppendInt(b, int64(e.MaxConcurrent), 10)
-	b = append(b, " calls in flight (MaxConcurrent)"...)
-	if !e.QueueTimedOut {
-		if e.MaxQueue == 0 {
-			b = append(b, ", no queue"...)
-		} else {
-			b = append(b, " and "...)
-			b = strconv.AppendInt(b, int64(e.MaxQueue), 10)
-			b = append(b, " queued (MaxQueue)"...)
-		}
+	b = append(b, " in flight"...)
+	switch {
+	case e.QueueTimedOut:
+	case e.MaxQueue == 0:
+		b = append(b, ", no queue"...)
+	default:
+		b = append(b, ", MaxQueue "...)
+		b = strconv.AppendInt(b, int64(e.MaxQueue), 10)
+		b = append(b, " queued"...)
 	}
+	b = append(b, ')')
 	return string(b)
 }
 

@@ -249,7 +249,7 @@ func TestLimit_fifo(t *testing.T) {
 			chans = append(chans, start(named(fmt.Sprint("queued", i)), f))
 			synctest.Wait() // so that they queue in this order
 		}
-		release <- struct{}{}                             // first returns, its slot goes to queued0 ...
+		release <- struct{}{}                               // first returns, its slot goes to queued0 ...
 		chans = append(chans, start(named("latecomer"), f)) // ... not to this one
 		for range n {
 			synctest.Wait()
@@ -378,4 +378,14 @@ func TestLimit_concurrent(t *testing.T) {
 	assert.EqualValues(t, rejected.Load(), s.Rejected)
 	assert.LessOrEqual(t, s.Canceled, uint64(canceled.Load()))
 	t.Logf("%+v; ok %d, rejected %d, canceled %d", s, ok.Load(), rejected.Load(), canceled.Load())
+}
+
+// The one test of the rejection messages.
+func TestError_message(t *testing.T) {
+	e := bulkhead.Error{Name: "payments", MaxConcurrent: 10, MaxQueue: 20, QueueTimeout: 50 * time.Millisecond}
+	assert.EqualError(t, &e, `bulkhead "payments": full (MaxConcurrent 10 in flight, MaxQueue 20 queued)`)
+	e.QueueTimedOut = true
+	assert.EqualError(t, &e, `bulkhead "payments": no slot within QueueTimeout 50ms (MaxConcurrent 10 in flight)`)
+	e = bulkhead.Error{MaxConcurrent: 1}
+	assert.EqualError(t, &e, `bulkhead: full (MaxConcurrent 1 in flight, no queue)`)
 }
