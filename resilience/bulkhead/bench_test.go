@@ -83,4 +83,3 @@ func BenchmarkFallback(b *testing.B) {
 		_, _ = call(ctx)
 	}
 }
-

@@ -90,8 +90,7 @@ func TestNilArguments(t *testing.T) {
 			assert.PanicsWithValue(t, resilience.ErrNilFunc, func() { p(nil) })
 			called := false
 			f := p(func(context.Context) (int, error) { called = true; return 1, nil })
-			//lint:ignore SA1012 a nil context is what is tested
-			_, err := f(nil) //nolint:staticcheck
+			_, err := f(nil)
 			assert.ErrorIs(t, err, resilience.ErrNilContext)
 			assert.False(t, called)
 		})

@@ -5,17 +5,20 @@
 //
 //	b, err := bulkhead.New(bulkhead.Config{
 //		Name:          "inventory",
-//		MaxConcurrent: 20,                    // calls running at once
-//		MaxQueue:      50,                    // calls waiting for a slot
-//		QueueTimeout:  100 * time.Millisecond, // longest wait in the queue
+//		MaxConcurrent: 20,                     // calls running at once
+//		MaxQueue:      50,                     // calls waiting for a slot
+//		QueueTimeout:  100 * time.Millisecond, // the longest wait in the queue
 //	})
 //	...
 //	getItem := resilience.Compose(
-//		bulkhead.Fallback(staleItem),                               // answer from a cache when it fails
-//		bulkhead.Coalesce[Item](func(ctx context.Context) string { return itemID(ctx) }),
-//		bulkhead.Limit[Item](b),
+//		bulkhead.Fallback(staleItem),      // answers from a cache when the call fails
+//		bulkhead.Coalesce[Item](itemID),   // one fetch per item ID at a time
+//		bulkhead.Limit[Item](b),           // at most 20 fetches at once
 //		timeout.WithTimeout[Item](time.Second),
 //	)(fetchItem)
+//
+// where staleItem is a func(context.Context, error) (Item, error) and itemID
+// a func(context.Context) string.
 //
 // # Bulkhead
 //
@@ -89,6 +92,8 @@
 // Outermost first, with the policies of the other packages:
 //
 //	Fallback, Monitor, Coalesce, Breaker, Limit, Retry, Timeout
+//
+// Because:
 //
 //   - Fallback outermost answers for everything inside, rejections
 //     included; a Monitor inside it records how the dependency did rather
