@@ -11,9 +11,9 @@
 //	})
 //	...
 //	getItem := resilience.Compose(
-//		bulkhead.Fallback(staleItem),      // answers from a cache when the call fails
-//		bulkhead.Coalesce[Item](itemID),   // one fetch per item ID at a time
-//		bulkhead.Limit[Item](b),           // at most 20 fetches at once
+//		bulkhead.Fallback(staleItem),    // answers from a cache when the call fails
+//		bulkhead.Coalesce[Item](itemID), // one fetch per item ID at a time
+//		bulkhead.Limit[Item](b),         // at most 20 fetches at once
 //		timeout.WithTimeout[Item](time.Second),
 //	)(fetchItem)
 //
@@ -56,7 +56,10 @@
 // next: the first starts it, the others wait for it, and all get its result
 // (the same value of T: a pointer, slice or map in it is shared by every
 // caller, who must not change it). A call made after the shared call has
-// ended starts a new one; nothing is cached.
+// ended starts a new one; nothing is cached. The key must name everything
+// the result depends on (the item and, say, the user whose rights it is
+// fetched with): calls with one key get one answer. A call whose key is ""
+// is not coalesced.
 //
 // Each caller waits only as long as its own context allows. A caller that
 // gives up returns ctx.Err() at once, and the shared call goes on for the
