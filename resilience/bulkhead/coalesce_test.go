@@ -406,3 +406,27 @@ func TestCoalesce_panicWithNoCallerLeftCrashes(t *testing.T) {
 	require.ErrorAs(t, err, &exit, "the child did not crash: %s", out)
 	assert.Contains(t, string(out), "panic: orphaned boom")
 }
+
+// A shared call queued in a bulkhead leaves the queue when every caller
+// has given up, since its context is then canceled.
+func TestCoalesce_abandonedCallLeavesBulkheadQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBulkhead(t, bulkhead.Config{MaxConcurrent: 1, MaxQueue: 1})
+		require.NoError(t, b.Acquire(t.Context())) // every slot taken
+		u := newUpstream()
+		f := resilience.Compose(bulkhead.Coalesce[string](sameKey), bulkhead.Limit[string](b))(u.fn)
+		ctx, cancel := context.WithCancel(t.Context())
+		c1, c2 := start(ctx, f), start(ctx, f)
+		synctest.Wait()
+		assert.Equal(t, 1, b.Snapshot().Queued, "one shared call queued for both callers")
+		cancel()
+		synctest.Wait()
+		assert.ErrorIs(t, (<-c1).err, context.Canceled)
+		assert.ErrorIs(t, (<-c2).err, context.Canceled)
+		s := b.Snapshot()
+		assert.Equal(t, 0, s.Queued)
+		assert.EqualValues(t, 1, s.Canceled)
+		b.Release()
+		assert.Zero(t, u.calls.Load())
+	})
+}
