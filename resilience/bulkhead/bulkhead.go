@@ -124,32 +124,40 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 		return err // not queued: it would leave at once
 	}
 
+	w, err := b.enqueue()
+	if w == nil {
+		return err
+	}
+	return b.wait(ctx, w)
+}
+
+// enqueue takes a slot freed meanwhile, or rejects the call when the queue
+// is full, or else queues it: it returns (nil, nil) with a slot taken,
+// (nil, err) when the call is rejected, and the call's waiter when queued.
+func (b *Bulkhead) enqueue() (*waiter, error) {
 	w := &waiter{ready: make(chan struct{})}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	for {
 		// Calls that take a slot or release one without the lock change
 		// state between these loads; the compare-and-swap orders them.
 		s := b.state.Load()
 		if s < b.max {
 			if b.state.CompareAndSwap(s, s+1) {
-				b.mu.Unlock()
 				b.admitted.Add(1)
-				return nil
+				return nil, nil
 			}
 			continue
 		}
 		if s>>32 >= b.maxQueue {
-			b.mu.Unlock()
 			b.rejected.Add(1)
-			return b.errFull
+			return nil, b.errFull
 		}
 		if b.state.CompareAndSwap(s, s+queuedOne) {
-			break
+			b.push(w)
+			return w, nil
 		}
 	}
-	b.push(w)
-	b.mu.Unlock()
-	return b.wait(ctx, w)
 }
 
 // wait waits for w to be handed a slot, for ctx to end or for the queue
