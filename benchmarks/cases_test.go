@@ -18,6 +18,7 @@ import (
 	"github.com/failsafe-go/failsafe-go/circuitbreaker"
 	"github.com/sony/gobreaker/v2"
 	steadybreaker "github.com/steadyhq/steady/resilience/breaker"
+	steadybulkhead "github.com/steadyhq/steady/resilience/bulkhead"
 )
 
 // impl is one implementation of a case.
@@ -162,6 +163,45 @@ func BenchmarkBreakerOpenParallel(b *testing.B) {
 		b.Run("impl="+im.name, func(b *testing.B) { rejectedParallel(b, im.build(b, context.Background()), im.err) })
 	}
 }
+
+// Limit: a call through a concurrency limit with a free slot.
+var limitImpls = []impl{
+	{"bare", ctxOnly(bare)},
+	{"semaphore", ctxOnly(semaphoreCall)},
+	{"steady", steadyLimit},
+}
+
+func BenchmarkLimit(b *testing.B)         { runSerial(b, limitImpls) }
+func BenchmarkLimitParallel(b *testing.B) { runParallel(b, limitImpls) }
+
+// Limit rejected: a call that finds every slot taken and no queue.
+var limitRejectedImpls = []openImpl{
+	{"semaphore", semaphoreFull, errSemaphoreFull},
+	{"steady", steadyLimitFull, steadybulkhead.ErrFull},
+}
+
+func BenchmarkLimitRejected(b *testing.B) {
+	for _, im := range limitRejectedImpls {
+		b.Run("impl="+im.name, func(b *testing.B) { rejected(b, im.build(b, context.Background()), im.err) })
+	}
+}
+
+func BenchmarkLimitRejectedParallel(b *testing.B) {
+	for _, im := range limitRejectedImpls {
+		b.Run("impl="+im.name, func(b *testing.B) { rejectedParallel(b, im.build(b, context.Background()), im.err) })
+	}
+}
+
+// Coalesce: calls with one key. Serial, each call is alone and runs the
+// operation itself; in parallel, calls that overlap share one.
+var coalesceImpls = []impl{
+	{"bare", ctxOnly(bare)},
+	{"singleflight", ctxOnly(singleflightCall)},
+	{"steady", ctxOnly(steadyCoalesce)},
+}
+
+func BenchmarkCoalesce(b *testing.B)         { runSerial(b, coalesceImpls) }
+func BenchmarkCoalesceParallel(b *testing.B) { runParallel(b, coalesceImpls) }
 
 // Pipeline: the full stack on the success path. steady's
 // Compose(Monitor, Breaker, Retry, Timeout) against failsafe-go's

@@ -29,6 +29,13 @@ const (
 	// than 5 consecutive failures (the 6th) and stays open for openFor.
 	tripAfter = 6
 	openFor   = time.Minute
+
+	// slots is the concurrency limit of the bulkhead cases (steady's
+	// MaxConcurrent, the semaphore's weight): more than there are
+	// goroutines, so that no call waits and the cost is the bookkeeping.
+	slots = 1 << 20
+	// coalesceKey is the one key of the coalescing cases.
+	coalesceKey = "key"
 )
 
 // errTransient is what a failing operation returns; every peer retries it
@@ -126,8 +133,8 @@ func parallel(b *testing.B, c call) {
 	})
 }
 
-// rejected checks once that c fails with an error matching want (the
-// breaker's open error), then times it in a b.Loop loop, failing the
+// rejected checks once that c fails with an error matching want (an open
+// breaker's or a full bulkhead's error), then times it in a b.Loop loop, failing the
 // benchmark if a call ever succeeds. The loop compares with nil only, so that
 // errors.Is is not part of what is timed.
 func rejected(b *testing.B, c call, want error) {
@@ -137,7 +144,7 @@ func rejected(b *testing.B, c call, want error) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c(); err == nil {
-			b.Fatal("call succeeded, want the open-breaker error")
+			b.Fatal("call succeeded, want a rejection")
 		}
 	}
 }
@@ -151,7 +158,7 @@ func rejectedParallel(b *testing.B, c call, want error) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := c(); err == nil {
-				b.Error("call succeeded, want the open-breaker error")
+				b.Error("call succeeded, want a rejection")
 				return
 			}
 		}

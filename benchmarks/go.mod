@@ -1,6 +1,6 @@
 module github.com/steadyhq/steady/benchmarks
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/avast/retry-go/v4 v4.7.0
@@ -10,6 +10,7 @@ require (
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/steadyhq/steady v0.0.0
 	go.uber.org/goleak v1.3.0
+	golang.org/x/sync v0.22.0
 )
 
 require (

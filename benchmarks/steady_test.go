@@ -19,6 +19,11 @@ package benchmarks_test
 //     gobreaker's default behaviour (open on the 6th failure in a row, stay
 //     open 60s, one probe when half-open); the rate rules stay off, and the
 //     state-change log goes to slog.DiscardHandler, since no peer logs.
+//   - bulkhead: bulkhead.Limit[int](b), b from bulkhead.New(bulkhead.Config{
+//     MaxConcurrent: slots}), no queue; for the rejected case MaxConcurrent
+//     is 1 and the slot is taken before the timed loop.
+//   - coalesce: bulkhead.Coalesce[int](key) with a key function that
+//     returns coalesceKey, built once.
 //   - pipeline: resilience.Compose(Monitor, Breaker, Retry, Timeout) of the
 //     above, the recommended order.
 //
@@ -35,6 +40,7 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/bulkhead"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
@@ -118,6 +124,34 @@ func steadyBreakerOpen(b *testing.B, ctx context.Context) call {
 	cb := newSteadyBreaker(b)
 	trip(b, steadyCall(ctx, breaker.Breaker[int](cb)(failingOp)))
 	return steadyCall(ctx, breaker.Breaker[int](cb)(op))
+}
+
+func newSteadyBulkhead(b *testing.B, maxConcurrent int) *bulkhead.Bulkhead {
+	bh, err := bulkhead.New(bulkhead.Config{Name: "bench", MaxConcurrent: maxConcurrent})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bh
+}
+
+func steadyLimit(b *testing.B, ctx context.Context) call {
+	return steadyCall(ctx, bulkhead.Limit[int](newSteadyBulkhead(b, slots))(op))
+}
+
+// steadyLimitFull returns a call through a bulkhead whose only slot is
+// taken, given back when the benchmark ends.
+func steadyLimitFull(b *testing.B, ctx context.Context) call {
+	bh := newSteadyBulkhead(b, 1)
+	if err := bh.Acquire(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(bh.Release)
+	return steadyCall(ctx, bulkhead.Limit[int](bh)(op))
+}
+
+func steadyCoalesce(ctx context.Context) call {
+	key := func(context.Context) string { return coalesceKey }
+	return steadyCall(ctx, bulkhead.Coalesce[int](key)(op))
 }
 
 func steadyPipeline(b *testing.B, ctx context.Context) call {
