@@ -63,10 +63,21 @@ func (h *Hedger) Delay() time.Duration {
 // a retry's job (put Retry outside Hedge). No hedge starts once the
 // caller's context has ended, and none after the call has returned.
 //
+// A result that loses (a success after the winner's) is dropped; when it
+// holds a resource, such as an open response body, release it with
+// [Discard].
+//
 // Hedge panics with a *resilience.ConfigError if h is nil.
-func Hedge[T any](h *Hedger) resilience.Policy[T] {
+func Hedge[T any](h *Hedger, opts ...Option[T]) resilience.Policy[T] {
 	if h == nil {
 		panic(&resilience.ConfigError{Pkg: "hedge", Field: "Hedge(h)", Value: nil, Want: "a *Hedger from hedge.New"})
+	}
+	var o options[T]
+	for _, opt := range opts {
+		if opt == nil {
+			panic(&resilience.ConfigError{Pkg: "hedge", Field: "Hedge(opts)", Value: nil, Want: "options from hedge.Discard"})
+		}
+		opt(&o)
 	}
 	return func(next resilience.Func[T]) resilience.Func[T] {
 		if next == nil {
@@ -77,9 +88,26 @@ func Hedge[T any](h *Hedger) resilience.Policy[T] {
 				var zero T
 				return zero, resilience.ErrNilContext
 			}
-			return run(ctx, h, next)
+			return run(ctx, h, next, o.discard)
 		}
 	}
+}
+
+// Option configures a [Hedge] policy.
+type Option[T any] func(*options[T])
+
+type options[T any] struct {
+	discard func(T)
+}
+
+// Discard returns an Option that calls release with every successful
+// result that lost: an attempt that succeeded after another had won, or
+// after the call had returned. Use it when T holds a resource, such as an
+// *http.Response whose body must be drained and closed. release runs in
+// the goroutine of the call or of the losing hedge, at most once per
+// result; it must not block for long.
+func Discard[T any](release func(T)) Option[T] {
+	return func(o *options[T]) { o.discard = release }
 }
 
 // outcome is how one hedge ended.
@@ -97,7 +125,10 @@ type call[T any] struct {
 	cancel context.CancelFunc
 	delay  time.Duration
 
+	discard func(T) // releases a losing result; may be nil
+
 	mu      sync.Mutex
+	over    bool        // the call has returned: hedges' results are discarded
 	closed  bool        // the first attempt has returned: no more hedges
 	fired   bool        // the delay passed while the first attempt ran
 	started int         // hedges started
@@ -105,9 +136,9 @@ type call[T any] struct {
 	results chan outcome[T]
 }
 
-func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T]) (T, error) {
+func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T], discard func(T)) (T, error) {
 	h.calls.Add(1)
-	c := &call[T]{h: h, next: next, delay: h.Delay()}
+	c := &call[T]{h: h, next: next, delay: h.Delay(), discard: discard}
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	defer c.cancel()
 	start := time.Now()
@@ -126,6 +157,7 @@ func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T]) (T, err
 		h.learn.finished(time.Since(start))
 	}
 	if err == nil || n == 0 {
+		c.finish()
 		return v, err
 	}
 	// The first attempt failed (perhaps canceled by a winning hedge): the
@@ -135,13 +167,38 @@ func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T]) (T, err
 		case o := <-results:
 			if o.err == nil {
 				h.wins.Add(1)
+				c.finish()
 				return o.v, nil
 			}
 		case <-ctx.Done():
+			c.finish()
 			return v, err
 		}
 	}
+	c.finish()
 	return v, err
+}
+
+// finish ends the call: the results of hedges that have not been read are
+// discarded, now or when they come.
+func (c *call[T]) finish() {
+	c.mu.Lock()
+	c.over = true
+	results := c.results
+	c.mu.Unlock()
+	if results == nil {
+		return
+	}
+	for {
+		select {
+		case o := <-results:
+			if o.err == nil && c.discard != nil {
+				c.discard(o.v)
+			}
+		default:
+			return
+		}
+	}
 }
 
 // fire runs when an attempt has been running for the delay: it starts a
@@ -183,7 +240,16 @@ func (c *call[T]) fire() {
 	if err == nil {
 		c.cancel() // the first attempt, and the other hedges, lost
 	}
-	results <- outcome[T]{v, err} // never blocks: one place per hedge
+	c.mu.Lock()
+	if !c.over {
+		results <- outcome[T]{v, err} // never blocks: one place per hedge
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if err == nil && c.discard != nil {
+		c.discard(v) // the call has returned another result
+	}
 }
 
 // Stats is what a Hedger has done since it was made.

@@ -348,3 +348,57 @@ func quantile(d []time.Duration, q float64) time.Duration {
 	slices.Sort(s)
 	return s[int(q*float64(len(s)-1))]
 }
+
+// Discard releases every successful result that lost, whether it came
+// before the call returned or after.
+func TestHedge_discardReleasesLosingResults(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		delays  []time.Duration // attempts ignore their context
+		discard int             // how many results are discarded
+	}{
+		{"a hedge finishes after the first attempt won", []time.Duration{80 * time.Millisecond, 100 * time.Millisecond}, 1},
+		{"the first attempt finishes after a hedge won", []time.Duration{200 * time.Millisecond, 10 * time.Millisecond}, 1},
+		{"the hedge wins", []time.Duration{time.Second, 10 * time.Millisecond}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHedger(t, hedge.Config{Delay: 50 * time.Millisecond})
+				var mu sync.Mutex
+				var discarded []int
+				release := hedge.Discard(func(v int) {
+					mu.Lock()
+					discarded = append(discarded, v)
+					mu.Unlock()
+				})
+				var n atomic.Int64
+				stubborn := func(ctx context.Context) (int, error) {
+					i := int(n.Add(1) - 1)
+					if i == 0 && tc.delays[0] == time.Second {
+						<-ctx.Done() // this one honours its context
+						return 0, ctx.Err()
+					}
+					time.Sleep(tc.delays[i])
+					return i, nil
+				}
+				v, err := hedge.Hedge[int](h, release)(stubborn)(t.Context())
+				time.Sleep(time.Second)
+				synctest.Wait()
+				if err != nil {
+					t.Fatal(err)
+				}
+				all := append([]int{v}, discarded...)
+				if len(all) != tc.discard+1 {
+					t.Errorf("returned %d, discarded %v; want every success returned or discarded once", v, discarded)
+				}
+				seen := map[int]bool{}
+				for _, x := range all {
+					if seen[x] {
+						t.Errorf("result %d returned or discarded twice", x)
+					}
+					seen[x] = true
+				}
+			})
+		})
+	}
+}
