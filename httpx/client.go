@@ -8,10 +8,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
@@ -152,6 +154,8 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error
 	cl := &call{c: c, req: req}
 	resp, err := h.pipe(why == "")(cl.attempt)(ctx)
 	logNotRetried(ctx, &c.cfg, req, why, err)
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
 	if cl.attempts == 0 {
 		closeRequestBody(req) // rejected before any attempt: nobody else will
 	}
@@ -165,6 +169,12 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error
 	return resp, err
 }
 
+// Hedgers returns the hedgers the Client keeps (see [Config.Hedge]), by
+// host. It is empty when Config.Hedge is nil.
+func (c *Client) Hedgers() map[string]*hedge.Hedger {
+	return c.pipe.hedgers()
+}
+
 // Breakers returns the circuit breakers the Client keeps (see
 // [Config.Breaker]), by host. It is empty when Config.Breaker is nil.
 func (c *Client) Breakers() map[string]*breaker.CircuitBreaker {
@@ -173,19 +183,23 @@ func (c *Client) Breakers() map[string]*breaker.CircuitBreaker {
 
 // call is the state of one Client.Do: the attempts made and the last
 // response read, which is returned with the error when a policy that gave
-// up did not pass the response on.
+// up did not pass the response on. Hedged attempts run at once, so it is
+// guarded by mu.
 type call struct {
 	c        *Client
 	req      *http.Request
+	mu       sync.Mutex
 	attempts int
 	last     *APIResponse
 }
 
 func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
+	cl.mu.Lock()
 	cl.attempts++
-	cl.last = nil
+	n := cl.attempts
+	cl.mu.Unlock()
 	req := cl.req
-	r, err := attemptRequest(ctx, req, cl.attempts)
+	r, err := attemptRequest(ctx, req, n)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +222,9 @@ func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
 		return nil, fmt.Errorf("httpx: %s %s: reading the body: %w", req.Method, redactURL(req.URL), sanitize(err, context.Cause(ctx)))
 	}
 	ar := &APIResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
+	cl.mu.Lock()
 	cl.last = ar
+	cl.mu.Unlock()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return ar, newStatusError(req, resp)
 	}

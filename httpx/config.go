@@ -9,6 +9,7 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
 )
@@ -66,6 +67,20 @@ type Config struct {
 	// bounded; it exceeds 1024 only while more hosts have calls in flight.
 	Breaker *breaker.Settings
 
+	// Hedge, when not nil, hedges the attempts of a Client's idempotent
+	// requests (those Retry may retry; see RetryNonIdempotent) with a
+	// hedge.Hedger of each host's own: when an attempt is slower than the
+	// hedger's delay, a second one starts, and the first response wins
+	// (an error status does not win; it waits for the other attempts).
+	// Each attempt has its own Timeout and replays the body; an attempt
+	// that loses is canceled, and its response body is closed. Hedging sits
+	// inside Retry, so a retry is one hedged attempt, and outside Timeout.
+	// With the default adaptive delay, each host learns the delay that
+	// hedges about Hedge.TargetRate of its calls. [Client.Hedgers] shows
+	// them. A Transport does not hedge: NewTransport rejects a Config with
+	// Hedge.
+	Hedge *hedge.Config
+
 	// MaxBodySize is the largest response body a Client reads into memory,
 	// in bytes. Zero means [DefaultMaxBodySize] (10 MiB); negative is an
 	// error. A larger body fails the call with [ErrBodyTooLarge]. A
@@ -104,7 +119,12 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Breaker != nil {
-		return c.Breaker.Validate()
+		if err := c.Breaker.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.Hedge != nil {
+		return c.Hedge.Validate()
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
 )
@@ -50,6 +51,7 @@ type policies[T any] struct {
 	breakers *breaker.Settings    // nil when no Breaker
 	manual   bool                 // a Transport: the host's breaker is not composed in
 	retry    resilience.Policy[T] // nil when no Retry
+	hedge    *hedge.Config        // nil when no Hedge; each host gets a Hedger
 	timeout  resilience.Policy[T] // nil when no Timeout, or for a Transport
 
 	// The composed pipelines, by host when there are breakers (each host
@@ -63,6 +65,7 @@ type policies[T any] struct {
 // hostPipes are the pipelines of one host.
 type hostPipes[T any] struct {
 	cb                 *breaker.CircuitBreaker // nil when no Breaker
+	hedger             *hedge.Hedger           // nil when no Hedge
 	withRetry, noRetry resilience.Policy[T]
 	used               atomic.Uint64 // policies.clock at the last use
 	// inflight counts the calls between forHost and release. A host with
@@ -84,6 +87,7 @@ func newPolicies[T any](cfg *Config, limit resilience.Policy[T], manual bool) *p
 	if cfg.Retry != nil {
 		p.retry = retry.Retry[T](*cfg.Retry)
 	}
+	p.hedge = cfg.Hedge
 	return p
 }
 
@@ -99,7 +103,7 @@ func (h *hostPipes[T]) pipe(retryOK bool) resilience.Policy[T] {
 // call release on the result when the call has ended.
 func (p *policies[T]) forHost(u *url.URL) (*hostPipes[T], error) {
 	var host string
-	if p.breakers != nil {
+	if p.breakers != nil || p.hedge != nil {
 		host = u.Host
 	}
 	p.mu.RLock()
@@ -139,10 +143,18 @@ func (p *policies[T]) add(host string) (*hostPipes[T], error) {
 				cb = breaker.Breaker[T](b)
 			}
 		}
-		h.noRetry = compose(p.monitor, cb, nil, p.timeout)
+		var hp resilience.Policy[T]
+		if p.hedge != nil {
+			hd, err := hedge.New(*p.hedge)
+			if err != nil {
+				return nil, err
+			}
+			h.hedger, hp = hd, hedge.Hedge[T](hd)
+		}
+		h.noRetry = compose(p.monitor, cb, nil, nil, p.timeout)
 		h.withRetry = h.noRetry
-		if p.retry != nil {
-			h.withRetry = compose(p.monitor, cb, p.retry, p.timeout)
+		if p.retry != nil || hp != nil {
+			h.withRetry = compose(p.monitor, cb, p.retry, hp, p.timeout)
 		}
 		if len(p.hosts) >= maxHosts {
 			p.evictOne()
@@ -197,6 +209,19 @@ func compose[T any](ps ...resilience.Policy[T]) resilience.Policy[T] {
 		}
 	}
 	return resilience.Compose(kept...)
+}
+
+// hedgers returns the hedgers kept, by host.
+func (p *policies[T]) hedgers() map[string]*hedge.Hedger {
+	out := make(map[string]*hedge.Hedger)
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for host, h := range p.hosts {
+		if h.hedger != nil {
+			out[host] = h.hedger
+		}
+	}
+	return out
 }
 
 // all returns the breakers kept, by host.

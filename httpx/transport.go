@@ -62,6 +62,9 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Hedge != nil {
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "Config.Hedge", Value: "set", Want: "nil for a Transport (a Client hedges; a Transport streams each response from one attempt)"}
+	}
 	if cfg.Retry != nil {
 		r := *cfg.Retry
 		cfg.Retry = &r
