@@ -87,14 +87,24 @@ func (c AdaptiveConfig) withDefaults() (AdaptiveConfig, error) {
 // the last token, and it never reads the clock: the bucket's memory is its
 // Capacity, not a time window.
 type Adaptive struct {
-	tokens   atomic.Int64 // thousandths of a token, in [0, capacity]
-	capacity int64        // thousandths
-	deposit  int64        // thousandths earned by a successful first attempt
+	capacity int64 // thousandths
+	deposit  int64 // thousandths earned by a successful first attempt
 
-	requests  atomic.Int64
+	// Each on a cache line of its own: every call writes requests and
+	// reads tokens.
+	tokens   paddedInt64 // thousandths of a token, in [0, capacity]
+	requests paddedInt64
+
 	retries   atomic.Int64
 	denied    atomic.Int64
 	succeeded atomic.Int64
+}
+
+// paddedInt64 is an atomic.Int64 on a cache line of its own.
+type paddedInt64 struct {
+	_ [64]byte
+	atomic.Int64
+	_ [56]byte
 }
 
 // NewAdaptive returns an [Adaptive] budget configured by c, or c's

@@ -36,8 +36,8 @@ const recordEvery = 64
 // leave the window early, never late. Budgets err toward fewer retries.
 type ledger struct {
 	w    *window.Window
-	open atomic.Pointer[opening]     // counters at the start of the window
-	c    [window.Kinds]atomic.Uint64 // the cumulative counters
+	open atomic.Pointer[opening] // counters at the start of the window
+	c    [window.Kinds]counter   // the cumulative counters
 }
 
 func (l *ledger) init(length time.Duration) {
@@ -100,4 +100,12 @@ func (l *ledger) since(open *opening, i int) uint64 {
 		return 0
 	}
 	return v - open.Counts[i]
+}
+
+// counter is a cumulative counter on a cache line of its own, so that
+// goroutines on two CPUs that count two different things do not slow
+// each other down.
+type counter struct {
+	atomic.Uint64
+	_ [56]byte
 }

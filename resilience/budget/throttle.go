@@ -94,9 +94,12 @@ type Throttler struct {
 
 // Counters of a Throttler's ledger. Only tRequests and tAccepts are read
 // over the window; the others are totals for Snapshot.
+//
+// Requests in the SRE sense are tAccepts + tFailures, so that recording one
+// is a single atomic add.
 const (
-	tRequests  = iota // requests in the SRE sense: attempts reported, and rejections
-	tAccepts          // attempts reported ok
+	tAccepts   = iota // attempts reported ok
+	tFailures         // attempts reported not ok, and rejections
 	tCalls            // Stats.Requests
 	tRetries          // Stats.Retries
 	tDenied           // Stats.Denied
@@ -198,16 +201,22 @@ func (t *Throttler) reject() bool {
 	if p <= 0 || t.rand() >= p {
 		return false
 	}
-	t.l.add(tRequests, 1)
+	t.l.add(tFailures, 1)
 	return true
 }
 
 // rejectRate returns the probability of a rejection over the window that
 // open opens.
 func (t *Throttler) rejectRate(open *opening) float64 {
-	req := float64(t.l.since(open, tRequests))
-	acc := float64(t.l.since(open, tAccepts))
+	req, acc := t.counts(open)
 	return max(0, (req-t.k*acc)/(req+1))
+}
+
+// counts returns the requests and the accepts in the window that open
+// opens.
+func (t *Throttler) counts(open *opening) (req, acc float64) {
+	acc = float64(t.l.since(open, tAccepts))
+	return acc + float64(t.l.since(open, tFailures)), acc
 }
 
 // Request counts a call in Snapshot's Requests. The throttler counts
@@ -229,12 +238,14 @@ func (t *Throttler) Retry() bool {
 
 // Done counts a request, and an accept if ok.
 func (t *Throttler) Done(retry, ok bool) {
-	t.l.add(tRequests, 1)
-	if ok {
-		t.l.c[tAccepts].Add(1)
-		if retry {
-			t.l.c[tSucceeded].Add(1)
-		}
+	switch {
+	case !ok:
+		t.l.add(tFailures, 1)
+	case retry:
+		t.l.add(tAccepts, 1)
+		t.l.c[tSucceeded].Add(1)
+	default:
+		t.l.add(tAccepts, 1)
 	}
 }
 
@@ -244,8 +255,7 @@ func (t *Throttler) Done(retry, ok bool) {
 func (t *Throttler) Snapshot() Stats {
 	t.l.tick(clock.Now())
 	open := t.l.open.Load()
-	req := float64(t.l.since(open, tRequests))
-	acc := float64(t.l.since(open, tAccepts))
+	req, acc := t.counts(open)
 	return Stats{
 		Requests:   int64(t.l.c[tCalls].Load()),
 		Retries:    int64(t.l.c[tRetries].Load()),
