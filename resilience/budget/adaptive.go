@@ -2,12 +2,16 @@ package budget
 
 import (
 	"math"
+	"sync"
 	"sync/atomic"
 )
 
 // Defaults of [AdaptiveConfig].
 const (
-	DefaultCapacity      = 100
+	// DefaultCapacity is the default of AdaptiveConfig.Capacity, in tokens.
+	DefaultCapacity = 100
+	// DefaultAdaptiveRatio is the default of AdaptiveConfig.Ratio: a
+	// tenth of a token per successful call.
 	DefaultAdaptiveRatio = 0.1
 )
 
@@ -82,13 +86,16 @@ func (c AdaptiveConfig) withDefaults() (AdaptiveConfig, error) {
 // succeeds. A failed attempt that retrying cannot help (ok in
 // [Budget.Done]) counts as a success: the dependency answered.
 //
-// Make one with [NewAdaptive]. It is safe for concurrent use; a decision
+// Make one with [NewAdaptive]; the zero value is an Adaptive budget with
+// the zero AdaptiveConfig. It must not be copied after first use. It is
+// safe for concurrent use; a decision
 // is one compare-and-swap on one counter, so no two goroutines can take
 // the last token, and it never reads the clock: the bucket's memory is its
 // Capacity, not a time window.
 type Adaptive struct {
-	capacity int64 // thousandths
-	deposit  int64 // thousandths earned by a successful first attempt
+	capacity int64     // thousandths
+	deposit  int64     // thousandths earned by a successful first attempt
+	once     sync.Once // runs init, from NewAdaptive or on first use of a zero value
 
 	// Each on a cache line of its own: every call writes requests and
 	// reads tokens.
@@ -114,19 +121,35 @@ func NewAdaptive(c AdaptiveConfig) (*Adaptive, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Adaptive{
-		capacity: int64(c.Capacity) * milli,
-		deposit:  max(1, int64(math.Round(c.Ratio*milli))),
-	}
-	b.tokens.Store(b.capacity)
+	b := new(Adaptive)
+	b.once.Do(func() { b.init(c) })
 	return b, nil
 }
 
+// init sets b up for c, which has its defaults filled in.
+func (b *Adaptive) init(c AdaptiveConfig) {
+	b.capacity = int64(c.Capacity) * milli
+	b.deposit = max(1, int64(math.Round(c.Ratio*milli)))
+	b.tokens.Store(b.capacity)
+}
+
+// ready initializes a zero Adaptive on its first use.
+func (b *Adaptive) ready() { b.once.Do(b.initZero) }
+
+func (b *Adaptive) initZero() {
+	c, _ := AdaptiveConfig{}.withDefaults()
+	b.init(c)
+}
+
 // Request counts a call; the count is only reported in [Adaptive.Snapshot].
-func (b *Adaptive) Request() { b.requests.Add(1) }
+func (b *Adaptive) Request() {
+	b.ready()
+	b.requests.Add(1)
+}
 
 // Retry takes a token for a retry, if there is a whole one.
 func (b *Adaptive) Retry() bool {
+	b.ready()
 	for {
 		t := b.tokens.Load()
 		if t < milli {
@@ -144,6 +167,7 @@ func (b *Adaptive) Retry() bool {
 // a first attempt, two tokens for a retry (its own back, and one more). A
 // failed attempt changes nothing: a failed retry keeps the token it took.
 func (b *Adaptive) Done(retry, ok bool) {
+	b.ready()
 	switch {
 	case !ok:
 	case retry:
@@ -168,6 +192,7 @@ func (b *Adaptive) credit(n int64) {
 // Snapshot returns the counts since b was made and, as Headroom, the
 // tokens in the bucket.
 func (b *Adaptive) Snapshot() Stats {
+	b.ready()
 	return Stats{
 		Requests:  b.requests.Load(),
 		Retries:   b.retries.Load(),

@@ -31,20 +31,19 @@
 // transient fault looks like (each attempt is a fresh draw: under 30%
 // random failures, 70% of the retries succeed), and they are clamped as
 // soon as more than half fail, which is what an outage looks like (the
-// retries fail like the calls). Measured (see the package tests), with 4
-// attempts per call: under 30% random failures every call that four
-// attempts can save is saved (99.2% succeed) at 1.42 attempts per call,
-// as without a budget; against a dependency that fails every call, 10,000
-// calls make 10,100 attempts instead of 40,000. It never reads the clock.
+// retries fail like the calls). It never reads the clock. Its one limit
+// is its capacity: a retry holds its token from the moment it is allowed
+// until it succeeds, so the tokens must cover the retries in flight and in
+// backoff at once (see AdaptiveConfig.Capacity).
 //
 // [Ratio] is the classic retry budget of Finagle and Linkerd: retries are
 // at most a share of the calls of the last TTL (20% by default), plus a
 // floor per second (10) so that a client that calls rarely can still
-// retry. It does not look at outcomes, so it is predictable: it never
-// allows more than 1.2× the calls plus the floor, and never fewer, whether
-// retries help or not. Use it when you want a fixed bound on the extra
-// load rather than one that adapts: the 20% it allows in an outage is the
-// price of never learning.
+// retry. It does not look at outcomes, so it is predictable, and blind:
+// it allows 1.2× the calls plus the floor in an outage, and denies the
+// retries that a fault needs beyond 20% even when they all succeed. Use it
+// when you want a fixed bound on the extra load rather than one that
+// adapts.
 //
 // [Throttler] is the client-side adaptive throttling of the SRE book: it
 // rejects requests locally, before they are sent, with probability
@@ -56,6 +55,23 @@
 // long: an outage that begins after a healthy period is recognized only
 // once the failures in the window outnumber the K×accepts, so a sudden
 // outage gets its retries for a while; [Adaptive] clamps them after 100.
+//
+// Measured by this package's tests (TestScenarios_report), with
+// retry.DefaultConfig and 4 attempts per call, 10,000 calls from 50
+// goroutines, 10ms per attempt, each budget with its defaults:
+//
+//	budget     dependency down   down after 5,000 good calls   30% random failures
+//	           attempts/call     attempts/call                 success  attempts/call
+//	none       4.00              4.00                          99.3%    1.42
+//	Adaptive   1.01              1.02                          99.3%    1.42
+//	Ratio      1.21              1.42                          84.9%    1.21
+//	Throttler  1.00              2.79                          99.3%    1.42
+//
+// Adaptive's 100 tokens cover the retries in flight up to about 1,500
+// calls a second (at 150 goroutines, 1,800 calls a second: 99.2%, 9 calls
+// denied a retry). At 500 goroutines, about 5,000 calls a second, 30%
+// random failures end in about 94% success; with Capacity 500, 99.3%
+// again, and 1.05 attempts per call when the dependency is down.
 //
 // A budget limits how much extra work retries cause; a breaker
 // (package breaker) stops calls altogether while a dependency is down; a

@@ -2,6 +2,7 @@ package budget
 
 import (
 	"math"
+	"sync"
 	"time"
 
 	"github.com/steadyhq/steady/internal/clock"
@@ -9,9 +10,12 @@ import (
 
 // Defaults of [RatioConfig], Finagle's RetryBudget defaults.
 const (
-	DefaultRatio        = 0.2
+	// DefaultRatio is the default of RatioConfig.Ratio: 20% of the calls.
+	DefaultRatio = 0.2
+	// DefaultMinPerSecond is the default of RatioConfig.MinPerSecond.
 	DefaultMinPerSecond = 10
-	DefaultTTL          = 10 * time.Second
+	// DefaultTTL is the default of RatioConfig.TTL.
+	DefaultTTL = 10 * time.Second
 )
 
 // Limits of [RatioConfig]. The TTL range is Finagle's.
@@ -78,13 +82,16 @@ func (c RatioConfig) withDefaults() (RatioConfig, error) {
 // it does not look at how attempts end, so it limits retries the same
 // way whether they help or not (see [Adaptive] for one that tells).
 //
-// Make one with [NewRatio]. It is safe for concurrent use: a decision
+// Make one with [NewRatio]; the zero value is a Ratio budget with the zero
+// RatioConfig. It must not be copied after first use. It is safe for
+// concurrent use: a decision
 // is a few atomic loads and one compare-and-swap, so no two goroutines
 // can both take the last retry. Retry reads the monotonic clock to move
 // the window; Request does so once every 64 calls.
 type Ratio struct {
 	ratio float64
-	floor float64 // MinPerSecond×TTL
+	floor float64   // MinPerSecond×TTL
+	once  sync.Once // runs init, from NewRatio or on first use of a zero value
 	l     ledger
 }
 
@@ -103,19 +110,38 @@ func NewRatio(c RatioConfig) (*Ratio, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Ratio{ratio: c.Ratio, floor: c.MinPerSecond * c.TTL.Seconds()}
-	b.l.init(c.TTL)
+	b := new(Ratio)
+	b.once.Do(func() { b.init(c) })
 	return b, nil
+}
+
+// init sets b up for c, which has its defaults filled in.
+func (b *Ratio) init(c RatioConfig) {
+	b.ratio = c.Ratio
+	b.floor = c.MinPerSecond * c.TTL.Seconds()
+	b.l.init(c.TTL)
+}
+
+// ready initializes a zero Ratio on its first use.
+func (b *Ratio) ready() { b.once.Do(b.initZero) }
+
+func (b *Ratio) initZero() {
+	c, _ := RatioConfig{}.withDefaults()
+	b.init(c)
 }
 
 // Request records a call's first attempt: it adds Ratio of a retry to the
 // budget for the next TTL.
-func (b *Ratio) Request() { b.l.add(rRequests, 1) }
+func (b *Ratio) Request() {
+	b.ready()
+	b.l.add(rRequests, 1)
+}
 
 // Retry allows a retry, and takes it from the budget, if the retries of
 // the last TTL are fewer than Ratio×calls + MinPerSecond×TTL by at least
 // one.
 func (b *Ratio) Retry() bool {
+	b.ready()
 	b.l.tick(clock.Now())
 	open := b.l.open.Load()
 	for {
@@ -143,6 +169,7 @@ func (b *Ratio) headroom(open *opening, r uint64) float64 {
 // Done counts a retry that was ok in Snapshot's Succeeded; it does not
 // change the budget, which does not look at outcomes.
 func (b *Ratio) Done(retry, ok bool) {
+	b.ready()
 	if retry && ok {
 		b.l.c[rSucceeded].Add(1)
 	}
@@ -152,6 +179,7 @@ func (b *Ratio) Done(retry, ok bool) {
 // retries left in the current window (it may be fractional: a retry needs
 // a whole one).
 func (b *Ratio) Snapshot() Stats {
+	b.ready()
 	b.l.tick(clock.Now())
 	open := b.l.open.Load()
 	return Stats{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/steadyhq/steady/internal/clock"
@@ -12,7 +13,9 @@ import (
 
 // Defaults of [ThrottlerConfig], the SRE book's.
 const (
-	DefaultK      = 2
+	// DefaultK is the default of ThrottlerConfig.K.
+	DefaultK = 2
+	// DefaultWindow is the default of ThrottlerConfig.Window.
 	DefaultWindow = 2 * time.Minute
 )
 
@@ -81,7 +84,9 @@ func (c ThrottlerConfig) withDefaults() (ThrottlerConfig, error) {
 //     retry or hedge is not made. As a Budget it never rejects a call's
 //     first attempt, only extra ones.
 //
-// Make one with [NewThrottler]. It is safe for concurrent use, takes no
+// Make one with [NewThrottler]; the zero value is a Throttler with the zero
+// ThrottlerConfig. It must not be copied after first use. It is safe for
+// concurrent use, takes no
 // lock on any call, and does not allocate (it replaces a snapshot of its
 // window once per tick, a tenth of Window). A decision reads the
 // monotonic clock, and recording an outcome reads it once every 64
@@ -89,6 +94,7 @@ func (c ThrottlerConfig) withDefaults() (ThrottlerConfig, error) {
 type Throttler struct {
 	k    float64
 	rand func() float64 // [0, 1); a seam for tests
+	once sync.Once      // runs init, from NewThrottler or on first use of a zero value
 	l    ledger
 }
 
@@ -113,9 +119,24 @@ func NewThrottler(c ThrottlerConfig) (*Throttler, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Throttler{k: c.K, rand: rand.Float64}
-	t.l.init(c.Window)
+	t := new(Throttler)
+	t.once.Do(func() { t.init(c) })
 	return t, nil
+}
+
+// init sets t up for c, which has its defaults filled in.
+func (t *Throttler) init(c ThrottlerConfig) {
+	t.k = c.K
+	t.rand = rand.Float64
+	t.l.init(c.Window)
+}
+
+// ready initializes a zero Throttler on its first use.
+func (t *Throttler) ready() { t.once.Do(t.initZero) }
+
+func (t *Throttler) initZero() {
+	c, _ := ThrottlerConfig{}.withDefaults()
+	t.init(c)
 }
 
 // Throttle returns a Policy that asks t before every call: a call that t
@@ -156,6 +177,7 @@ func Throttle[T any](t *Throttler) resilience.Policy[T] {
 
 // admit counts a call made through Throttle, and decides whether it may go.
 func (t *Throttler) admit() bool {
+	t.ready()
 	t.l.c[tCalls].Add(1)
 	if t.reject() {
 		t.l.c[tDenied].Add(1)
@@ -222,12 +244,16 @@ func (t *Throttler) counts(open *opening) (req, acc float64) {
 // Request counts a call in Snapshot's Requests. The throttler counts
 // requests when they end, in Done: a request that a caller abandons (its
 // own cancellation or deadline) is not counted.
-func (t *Throttler) Request() { t.l.c[tCalls].Add(1) }
+func (t *Throttler) Request() {
+	t.ready()
+	t.l.c[tCalls].Add(1)
+}
 
 // Retry allows an extra attempt unless the throttler rejects it, with the
 // same probability as a call through [Throttle]. A rejected attempt counts
 // as a request that was not accepted.
 func (t *Throttler) Retry() bool {
+	t.ready()
 	if t.reject() {
 		t.l.c[tDenied].Add(1)
 		return false
@@ -238,6 +264,7 @@ func (t *Throttler) Retry() bool {
 
 // Done counts a request, and an accept if ok.
 func (t *Throttler) Done(retry, ok bool) {
+	t.ready()
 	switch {
 	case !ok:
 		t.l.add(tFailures, 1)
@@ -253,6 +280,7 @@ func (t *Throttler) Done(retry, ok bool) {
 // and as Headroom how many more requests may fail before t starts to
 // reject: K×accepts − requests over the window, or 0.
 func (t *Throttler) Snapshot() Stats {
+	t.ready()
 	t.l.tick(clock.Now())
 	open := t.l.open.Load()
 	req, acc := t.counts(open)

@@ -3,6 +3,7 @@ package retry
 import (
 	"log/slog"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
@@ -202,6 +203,13 @@ func (c Config) settings() (settings, error) {
 	}
 	if c.Jitter {
 		s.jitter = jitterFactor
+	}
+	if c.Budget != nil {
+		// A nil *budget.Adaptive in the interface would panic on the
+		// first call instead of now.
+		if v := reflect.ValueOf(c.Budget); v.Kind() == reflect.Pointer && v.IsNil() {
+			return s, configError("Budget", "a nil "+v.Type().String(), "a budget from package budget, or nil")
+		}
 	}
 	return s, nil
 }
