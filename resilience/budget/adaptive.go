@@ -88,10 +88,10 @@ func (c AdaptiveConfig) withDefaults() (AdaptiveConfig, error) {
 //
 // Make one with [NewAdaptive]; the zero value is an Adaptive budget with
 // the zero AdaptiveConfig. It must not be copied after first use. It is
-// safe for concurrent use; a decision
-// is one compare-and-swap on one counter, so no two goroutines can take
-// the last token, and it never reads the clock: the bucket's memory is its
-// Capacity, not a time window.
+// safe for concurrent use; a decision is one compare-and-swap on one
+// counter, so no two goroutines can take the last token, and it never
+// reads the clock: the bucket's memory is its Capacity, not a time
+// window, which is why it needs no internal/window.
 type Adaptive struct {
 	capacity int64     // thousandths
 	deposit  int64     // thousandths earned by a successful first attempt

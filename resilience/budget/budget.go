@@ -13,7 +13,9 @@ import (
 // See "The protocol" in the package documentation for who calls what.
 //
 // Every Budget of this package is safe for concurrent use, and its
-// methods take no lock and do not allocate. An implementation of your own
+// methods do not allocate and take no lock (but the windowed ones, once
+// per tick, to move the window on; see "Windows and cost" in the package
+// documentation). An implementation of your own
 // must be safe for concurrent use too, and should be as cheap: Request and
 // Done run on every call, successful ones included.
 type Budget interface {

@@ -122,9 +122,11 @@
 // ticks). Recording a call is an atomic add; the window is moved on by
 // the decisions, which read the monotonic clock, and by every 64th
 // recorded call. Adaptive has no window: its memory is its capacity, and
-// it never reads the clock. No budget takes a lock on any call or
-// allocates per call; decisions that take from a budget use a
-// compare-and-swap, so concurrent callers never take more than there is.
+// it never reads the clock. No budget allocates per call, and none takes
+// a lock on a call but the one that moves a window on, once per tick (a
+// tenth of the window), which also allocates its new snapshot. Decisions
+// that take from a budget use a compare-and-swap, so concurrent callers
+// never take more than there is.
 //
 // With a budget, a retry policy's successful call costs two more method
 // calls (Request, Done) of a few nanoseconds; see the benchmarks module.

@@ -33,7 +33,10 @@ const recordEvery = 64
 // does. When fewer than recordEvery events are counted in a whole window
 // and nothing decides, the window is not advanced, and the counts made
 // since it last was are attributed to the tick in which it last was: they
-// leave the window early, never late. Budgets err toward fewer retries.
+// leave the window early, never late. For a Ratio budget that errs toward
+// fewer retries: its calls are recorded that way, while the retries it
+// allows are counted right after a decision looked at the clock. For a
+// Throttler, requests and accepts are recorded alike and leave together.
 type ledger struct {
 	w    *window.Window
 	open atomic.Pointer[opening] // counters at the start of the window

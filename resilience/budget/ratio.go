@@ -84,10 +84,10 @@ func (c RatioConfig) withDefaults() (RatioConfig, error) {
 //
 // Make one with [NewRatio]; the zero value is a Ratio budget with the zero
 // RatioConfig. It must not be copied after first use. It is safe for
-// concurrent use: a decision
-// is a few atomic loads and one compare-and-swap, so no two goroutines
-// can both take the last retry. Retry reads the monotonic clock to move
-// the window; Request does so once every 64 calls.
+// concurrent use: a decision is a few atomic loads and one
+// compare-and-swap, so no two goroutines can both take the last retry.
+// Retry reads the monotonic clock to move the window on; Request does so
+// once every 64 calls.
 type Ratio struct {
 	ratio float64
 	floor float64   // MinPerSecond×TTL

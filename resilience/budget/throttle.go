@@ -86,11 +86,10 @@ func (c ThrottlerConfig) withDefaults() (ThrottlerConfig, error) {
 //
 // Make one with [NewThrottler]; the zero value is a Throttler with the zero
 // ThrottlerConfig. It must not be copied after first use. It is safe for
-// concurrent use, takes no
-// lock on any call, and does not allocate (it replaces a snapshot of its
-// window once per tick, a tenth of Window). A decision reads the
-// monotonic clock, and recording an outcome reads it once every 64
-// requests, to move the window (see [Ratio]).
+// concurrent use, without a lock or an allocation per call; a decision
+// reads the monotonic clock, and recording an outcome reads it once every
+// 64 requests, to move the window on (see "Windows and cost" in the
+// package documentation).
 type Throttler struct {
 	k    float64
 	rand func() float64 // [0, 1); a seam for tests
