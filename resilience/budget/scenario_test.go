@@ -150,7 +150,6 @@ func TestScenarios_report(t *testing.T) {
 	}{
 		{"500 workers, 10ms per attempt", 500, 10 * time.Millisecond},
 		{"150 workers, 10ms per attempt", 150, 10 * time.Millisecond},
-		{"250 workers, 10ms per attempt", 250, 10 * time.Millisecond},
 		{"50 workers, 10ms per attempt", 50, 10 * time.Millisecond},
 		{"10 workers, 100ms per attempt", 10, 100 * time.Millisecond},
 	} {
