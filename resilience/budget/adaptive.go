@@ -84,7 +84,9 @@ func (c AdaptiveConfig) withDefaults() (AdaptiveConfig, error) {
 // drain it: after Capacity retries, a failing dependency gets only the
 // retries that successful calls earn, Ratio of them, and none if no call
 // succeeds. A failed attempt that retrying cannot help (ok in
-// [Budget.Done]) counts as a success: the dependency answered.
+// [Budget.Done]) counts as a success: the dependency answered. A retry or
+// hedge whose outcome is never reported (canceled) keeps its token, as a
+// failed one does.
 //
 // Make one with [NewAdaptive]; the zero value is an Adaptive budget with
 // the zero AdaptiveConfig. It must not be copied after first use. It is

@@ -98,6 +98,11 @@
 // Adaptive Retries and the ok Dones, Throttler every Done. A Budget of
 // your own (one shared by a fleet, say) gets the same calls.
 //
+// When two policies of one pipeline share a budget, each attempt should be
+// told once: a hedge inside a retry, say, asks Retry before each hedge and
+// reports the hedges' Dones, and leaves Request and the first attempt's
+// Done to the retry, for which the hedged group is one attempt.
+//
 // # Throttling
 //
 // [Throttle] puts a [Throttler] in front of calls: a rejected call fails at
