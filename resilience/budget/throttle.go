@@ -97,11 +97,10 @@ type Throttler struct {
 	l    ledger
 }
 
-// Counters of a Throttler's ledger. Only tRequests and tAccepts are read
-// over the window; the others are totals for Snapshot.
-//
-// Requests in the SRE sense are tAccepts + tFailures, so that recording one
-// is a single atomic add.
+// Counters of a Throttler's ledger. Only tAccepts and tFailures are read
+// over the window; the others are totals for Snapshot. Requests in the SRE
+// sense are tAccepts + tFailures, so that recording one is a single atomic
+// add.
 const (
 	tAccepts   = iota // attempts reported ok
 	tFailures         // attempts reported not ok, and rejections
