@@ -33,12 +33,14 @@ const milli = 1000
 type AdaptiveConfig struct {
 	// Capacity is the most tokens the budget holds, and what it starts
 	// with. A retry takes a token, so Capacity bounds the retries that a
-	// sudden outage gets, and the retries that may be in flight (or in
-	// their backoff) at once. Size it to about the retries per second you
-	// expect in bad but healthy times (a failure rate that retries still
-	// fix) times their average backoff and latency, in seconds; 100
-	// covers about 1,500 calls a second at 30% failures with
-	// retry.DefaultConfig. Default (0): 100. Range: [1, 1e6].
+	// sudden outage gets. It also bounds the retries in flight before the
+	// first of them come back to pay: when a fault starts, the retries
+	// asked for within about one backoff delay (plus an attempt's
+	// latency). After that, retries that succeed refill the bucket at any
+	// rate. With retry.DefaultConfig, size it to at least calls per second
+	// × failure share × 0.2s: 100 covers 30% failures at about 1,500 calls
+	// a second (see the package documentation for measurements). Default
+	// (0): 100. Range: [1, 1e6].
 	Capacity int
 
 	// Ratio is the tokens a call earns when its first attempt succeeds:

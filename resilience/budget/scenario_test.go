@@ -38,6 +38,7 @@ type scenario struct {
 type result struct {
 	calls, succeeded, attempts int
 	denied                     int // calls that ended because the budget denied a retry
+	deniedAfter1s              int // of which after the first second
 	elapsed                    time.Duration
 }
 
@@ -60,7 +61,7 @@ func (sc scenario) run(t *testing.T, newBudget func() budget.Budget) result {
 		if newBudget != nil {
 			cfg.Budget = newBudget()
 		}
-		var attempts, succeeded, denied, next atomic.Int64
+		var attempts, succeeded, denied, deniedAfter1s, next atomic.Int64
 		start := time.Now()
 		var wg sync.WaitGroup
 		for range sc.workers {
@@ -90,12 +91,15 @@ func (sc scenario) run(t *testing.T, newBudget func() budget.Budget) result {
 						succeeded.Add(1)
 					case errors.Is(err, budget.ErrExhausted):
 						denied.Add(1)
+						if time.Since(start) > time.Second {
+							deniedAfter1s.Add(1)
+						}
 					}
 				}
 			})
 		}
 		wg.Wait()
-		res = result{calls: sc.calls - sc.from, succeeded: int(succeeded.Load()), attempts: int(attempts.Load()), denied: int(denied.Load()), elapsed: time.Since(start)}
+		res = result{calls: sc.calls - sc.from, succeeded: int(succeeded.Load()), attempts: int(attempts.Load()), denied: int(denied.Load()), deniedAfter1s: int(deniedAfter1s.Load()), elapsed: time.Since(start)}
 	})
 	return res
 }
@@ -161,8 +165,8 @@ func TestScenarios_report(t *testing.T) {
 			o := outage.run(t, b.new)
 			tr := transient.run(t, b.new)
 			on := onset.run(t, b.new)
-			t.Logf("  %-10s outage: %.3fx attempts/call; after 5,000 good calls: %.3fx; transient 30%%: %.2f%% success, %.3fx attempts/call, %d denied (%.0f calls/s)",
-				b.name, o.amplification(), on.amplification(), 100*tr.successRate(), tr.amplification(), tr.denied, tr.rate())
+			t.Logf("  %-12s outage: %.3fx attempts/call; after 5,000 good calls: %.3fx; transient 30%%: %.2f%% success, %.3fx attempts/call, %d denied (%d after the first second; %.0f calls/s)",
+				b.name, o.amplification(), on.amplification(), 100*tr.successRate(), tr.amplification(), tr.denied, tr.deniedAfter1s, tr.rate())
 		}
 	}
 }
