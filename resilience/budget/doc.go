@@ -66,7 +66,7 @@
 //	none       4.00              4.00                          99.3%    1.42
 //	Adaptive   1.01              1.02                          99.3%    1.42
 //	Ratio      1.21              1.42                          84.9%    1.21
-//	Throttler  1.00              2.79                          99.3%    1.42
+//	Throttler  1.00              2.8                           99.3%    1.42
 //
 // When many callers start at once into a fault, Adaptive's 100 tokens run
 // out before the first retries come back: at 150 goroutines (1,800 calls
