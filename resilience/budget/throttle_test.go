@@ -202,3 +202,26 @@ func TestThrottler_asRetryBudget(t *testing.T) {
 		assert.Equal(t, int64(failures-100), s.Retries)
 	})
 }
+
+// Inside Retry, Throttle throttles every attempt: a throttled retry ends
+// the call with ErrThrottled, which is not retried.
+func TestThrottle_insideRetryThrottlesEachAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		th := newThrottlerBudget(t, budget.ThrottlerConfig{})
+		draws := []float64{0.99, 0} // admit the first attempt, reject the second
+		budget.SetRand(th, func() float64 { d := draws[0]; draws = draws[1:]; return d })
+		report(th, 10, 0) // a reject rate above 0, so that draws decide
+		calls := 0
+		call := resilience.Compose(
+			retry.Retry[int](retry.Config{MaxAttempts: 4, BaseDelay: time.Millisecond}),
+			budget.Throttle[int](th),
+		)(func(context.Context) (int, error) { calls++; return 0, statusErr(503) })
+		_, err := call(t.Context())
+		assert.Equal(t, 1, calls)
+		assert.ErrorIs(t, err, budget.ErrThrottled)
+		assert.NotErrorAs(t, err, new(*retry.Error), "a rejection is returned as it is")
+		s := th.Snapshot()
+		assert.Equal(t, int64(2), s.Requests)
+		assert.Equal(t, int64(1), s.Denied)
+	})
+}
