@@ -116,6 +116,31 @@ var retryFailTwiceImpls = []impl{
 
 func BenchmarkRetryFailTwice(b *testing.B) { runSerial(b, retryFailTwiceImpls) }
 
+// Retry with a budget (package budget), against the same Retry without
+// one: the cost of the budget's bookkeeping. On the success path a budget
+// is told of the call twice (Request, Done); on the fail-twice path it is
+// also asked twice for a retry and told of each attempt. One budget is
+// shared by every goroutine of the parallel case.
+var retryBudgetSuccessImpls = []impl{
+	{"steady", withOp(steadyRetry, op)},
+	{"steady+adaptive", withOp(steadyRetryAdaptive, op)},
+	{"steady+ratio", withOp(steadyRetryRatio, op)},
+	{"steady+throttler", withOp(steadyRetryThrottler, op)},
+}
+
+func BenchmarkRetryBudgetSuccess(b *testing.B)         { runSerial(b, retryBudgetSuccessImpls) }
+func BenchmarkRetryBudgetSuccessParallel(b *testing.B) { runParallel(b, retryBudgetSuccessImpls) }
+
+// The throttler is left out: two failed attempts in three is a dependency
+// it would throttle.
+var retryBudgetFailTwiceImpls = []impl{
+	{"steady", withFailTwice(steadyRetry)},
+	{"steady+adaptive", withFailTwice(steadyRetryAdaptive)},
+	{"steady+ratio", withFailTwice(steadyRetryRatio)},
+}
+
+func BenchmarkRetryBudgetFailTwice(b *testing.B) { runSerial(b, retryBudgetFailTwiceImpls) }
+
 // Monitor: every call's duration and outcome recorded into shared metrics.
 // No peer records metrics, so the comparison is with the bare call.
 var monitorImpls = []impl{

@@ -26,6 +26,12 @@ package benchmarks_test
 //     returns coalesceKey, built once.
 //   - pipeline: resilience.Compose(Monitor, Breaker, Retry, Timeout) of the
 //     above, the recommended order.
+//   - retry with a budget: the retry above with Config.Budget set to
+//     budget.NewAdaptive(budget.AdaptiveConfig{}) (the recommended budget),
+//     budget.NewRatio(budget.RatioConfig{Ratio: 10}) (Finagle's, with room
+//     for the two retries of every fail-twice call), or
+//     budget.NewThrottler(budget.ThrottlerConfig{}); no peer has a budget
+//     of these kinds, so they are compared with the retry without one.
 //
 // Every policy and pipeline is built once, before the timed loop, and the
 // Func it returns is called with the caller's context, as in real use: a
@@ -40,6 +46,7 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/bulkhead"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
@@ -71,6 +78,30 @@ func steadyAbandon(ctx context.Context) call {
 
 func steadyRetry(ctx context.Context, fn func(context.Context) (int, error)) call {
 	return steadyCall(ctx, retry.Retry[int](steadyRetryConfig())(fn))
+}
+
+func steadyRetryBudget(ctx context.Context, fn func(context.Context) (int, error), bud budget.Budget, err error) call {
+	if err != nil {
+		panic(err)
+	}
+	cfg := steadyRetryConfig()
+	cfg.Budget = bud
+	return steadyCall(ctx, retry.Retry[int](cfg)(fn))
+}
+
+func steadyRetryAdaptive(ctx context.Context, fn func(context.Context) (int, error)) call {
+	bud, err := budget.NewAdaptive(budget.AdaptiveConfig{})
+	return steadyRetryBudget(ctx, fn, bud, err)
+}
+
+func steadyRetryRatio(ctx context.Context, fn func(context.Context) (int, error)) call {
+	bud, err := budget.NewRatio(budget.RatioConfig{Ratio: 10})
+	return steadyRetryBudget(ctx, fn, bud, err)
+}
+
+func steadyRetryThrottler(ctx context.Context, fn func(context.Context) (int, error)) call {
+	bud, err := budget.NewThrottler(budget.ThrottlerConfig{})
+	return steadyRetryBudget(ctx, fn, bud, err)
 }
 
 func steadyMonitor(b *testing.B, ctx context.Context) call {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/retry"
 )
 
@@ -31,24 +32,29 @@ func TestRetry_successDoesNotAllocate(t *testing.T) {
 
 func TestRetry_failTwiceDoesNotAllocate(t *testing.T) {
 	wrapped := fmt.Errorf("get: %w", &statusErr{code: 503}) // classified through a chain
+	background := func(*testing.T) context.Context { return context.Background() }
 	tests := []struct {
-		name string
-		err  error
-		ctx  func(t *testing.T) context.Context
+		name   string
+		err    error
+		ctx    func(t *testing.T) context.Context
+		budget budget.Budget
 	}{
-		{"plain error", errBoom, func(*testing.T) context.Context { return context.Background() }},
-		{"wrapped Retryable error", wrapped, func(*testing.T) context.Context { return context.Background() }},
+		{"plain error", errBoom, background, nil},
+		{"wrapped Retryable error", wrapped, background, nil},
 		{"context with deadline", errBoom, func(t *testing.T) context.Context {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 			t.Cleanup(cancel)
 			return ctx
-		}},
+		}, nil},
+		{"adaptive budget", errBoom, background, must(budget.NewAdaptive(budget.AdaptiveConfig{}))},
+		{"ratio budget", errBoom, background, must(budget.NewRatio(budget.RatioConfig{Ratio: 10}))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0
 			call := retry.Retry[int](retry.Config{
 				MaxAttempts: 3, BaseDelay: time.Nanosecond, MaxDelay: 4 * time.Nanosecond, Jitter: true,
+				Budget: tc.budget,
 			})(func(context.Context) (int, error) {
 				calls++
 				if calls%3 != 0 {
@@ -66,6 +72,31 @@ func TestRetry_failTwiceDoesNotAllocate(t *testing.T) {
 			require.Equal(t, 0, calls%3)
 		})
 	}
+}
+
+// A budget's bookkeeping on a call that succeeds at once allocates nothing.
+func TestRetry_successWithBudgetDoesNotAllocate(t *testing.T) {
+	for _, b := range []budget.Budget{
+		must(budget.NewAdaptive(budget.AdaptiveConfig{})),
+		must(budget.NewRatio(budget.RatioConfig{})),
+		must(budget.NewThrottler(budget.ThrottlerConfig{})),
+	} {
+		call := retry.Retry[int](retry.Config{Budget: b})(func(context.Context) (int, error) { return 1, nil })
+		ctx := t.Context()
+		allocs := testing.AllocsPerRun(1000, func() {
+			if _, err := call(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+		assert.Zero(t, allocs, "%T", b)
+	}
+}
+
+func must[B budget.Budget](b B, err error) budget.Budget {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func TestIsRetryable_doesNotAllocate(t *testing.T) {

@@ -3,9 +3,11 @@ package retry
 import (
 	"log/slog"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/budget"
 )
 
 // The values that zero fields of [Config] stand for.
@@ -89,6 +91,16 @@ type Config struct {
 	// "Hooks" in the package documentation).
 	OnRetry func(attempt int, err error, delay time.Duration)
 
+	// Budget, if not nil, limits retries across calls: each call is
+	// recorded with Budget.Request, each retry needs Budget.Retry's
+	// permission, and each attempt's outcome is reported to Budget.Done
+	// (see [budget.Budget]). A denied retry ends the call at once with a
+	// [*Error] that wraps the last attempt's error and matches
+	// [budget.ErrExhausted]. One budget may serve many policies, of any
+	// result type. nil: no budget, every retry that the other fields
+	// allow is made.
+	Budget budget.Budget
+
 	// Logger receives the report of a panic in ShouldRetry or OnRetry (see
 	// "Hooks" in the package documentation). Retry logs nothing else. nil:
 	// such a report goes to [slog.Default].
@@ -131,6 +143,7 @@ type settings struct {
 	jitter        float64 // backoff RandomizationFactor: 0 or jitterFactor
 	shouldRetry   func(error) bool
 	onRetry       func(int, error, time.Duration)
+	budget        budget.Budget
 	logger        *slog.Logger
 }
 
@@ -148,6 +161,7 @@ func (c Config) settings() (settings, error) {
 		multiplier:    c.Multiplier,
 		shouldRetry:   c.ShouldRetry,
 		onRetry:       c.OnRetry,
+		budget:        c.Budget,
 		logger:        c.Logger,
 	}
 	switch {
@@ -189,6 +203,13 @@ func (c Config) settings() (settings, error) {
 	}
 	if c.Jitter {
 		s.jitter = jitterFactor
+	}
+	if c.Budget != nil {
+		// A nil *budget.Adaptive in the interface would panic on the
+		// first call instead of now.
+		if v := reflect.ValueOf(c.Budget); v.Kind() == reflect.Pointer && v.IsNil() {
+			return s, configError("Budget", "a nil "+v.Type().String(), "a budget from package budget, or nil")
+		}
 	}
 	return s, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/retry"
 )
 
@@ -113,4 +114,13 @@ func TestConfig_defaultCaps(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []time.Duration{20 * time.Second, 30 * time.Second, 30 * time.Second}, f.gaps())
 	})
+}
+
+func TestConfig_nilBudgetPointer(t *testing.T) {
+	var b *budget.Adaptive
+	err := retry.Config{Budget: b}.Validate()
+	require.ErrorIs(t, err, resilience.ErrInvalidConfig)
+	assert.EqualError(t, err, "retry: Config.Budget is a nil *budget.Adaptive, want a budget from package budget, or nil")
+	assert.PanicsWithError(t, err.Error(), func() { retry.Retry[int](retry.Config{Budget: b}) })
+	assert.NoError(t, retry.Config{Budget: nil}.Validate())
 }

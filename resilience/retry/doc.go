@@ -57,6 +57,17 @@
 // (MaxRetryAfter then defaults to that MaxDelay too: set it if a server's
 // Retry-After should still be honoured.)
 //
+// # Retry budgets
+//
+// MaxAttempts limits the retries of one call; Config.Budget, a
+// [budget.Budget], limits the retries of all the calls that share it, so
+// that an outage is not met with MaxAttempts times the load (package
+// budget's [budget.Adaptive] lets the retries of transient faults through
+// and clamps those of an outage). Retry records each call with the budget, asks it before
+// each retry (after every other rule allowed it, and before the wait),
+// and reports each attempt's outcome; a denied retry ends the call at
+// once with a [*Error] that matches [budget.ErrExhausted].
+//
 // # Errors
 //
 // A call ends in one of three shapes:
@@ -64,7 +75,9 @@
 //   - Retry gave up on an error it would have retried: a [*Error] with the
 //     number of attempts, wrapping the last attempt's error.
 //     errors.Is(err, [ErrExhausted]) tells that the attempts ran out;
-//     NextDelay > 0 that the next wait would have passed the deadline.
+//     NextDelay > 0 that the next wait would have passed the deadline;
+//     errors.Is(err, [budget.ErrExhausted]) that Config.Budget denied the
+//     retry.
 //   - An attempt failed with an error that is not retryable: that error, as
 //     it is (a [Permanent] mark removed), whichever attempt it was.
 //   - The caller's context ended: an error that matches ctx.Err() and wraps
@@ -86,8 +99,10 @@
 //
 // A Policy from Retry and the Funcs it builds are safe for concurrent use;
 // each call has its own backoff state, on the stack. A call that succeeds
-// at once costs a function call: no allocation, no clock read. Failed
-// attempts with sub-microsecond delays allocate nothing either.
+// at once costs a function call: no allocation, no clock read (with a
+// Budget, two more method calls, which package budget's budgets make
+// without allocating or reading the clock). Failed attempts with
+// sub-microsecond delays allocate nothing either.
 //
 // # Testing code that retries
 //

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/steadyhq/steady/resilience/budget"
 )
 
 // ErrExhausted is matched by a [*Error] when Retry gave up because every
@@ -12,11 +14,13 @@ var ErrExhausted = errors.New("retry: attempts exhausted")
 
 // Error is returned by [Retry] when it gives up on an error it would have
 // retried: every one of Config.MaxAttempts attempts failed
-// (errors.Is(err, [ErrExhausted])), or the next delay would pass the
-// context's deadline (NextDelay > 0). Its message is one of
+// (errors.Is(err, [ErrExhausted])), the next delay would pass the
+// context's deadline (NextDelay > 0), or Config.Budget denied the retry
+// (errors.Is(err, [budget.ErrExhausted])). Its message is one of
 //
 //	retry: gave up after 4 attempts: <last error>
 //	retry: gave up after 2 attempts, next delay 3s would pass the deadline: <last error>
+//	retry: gave up after 1 attempt, retry budget exhausted: <last error>
 //
 // It unwraps to the last attempt's error. An error that is not retryable,
 // and the caller's own cancellation or deadline, are not reported as an
@@ -41,6 +45,7 @@ type reason uint8
 const (
 	exhausted reason = iota
 	pastDeadline
+	denied // by Config.Budget
 )
 
 // Error returns one of the messages shown on [Error].
@@ -49,9 +54,12 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		last = e.Err.Error()
 	}
-	if e.reason == pastDeadline {
+	switch e.reason {
+	case pastDeadline:
 		return "retry: gave up after " + attempts(e.Attempts) + ", next delay " + e.NextDelay.String() +
 			" would pass the deadline: " + last
+	case denied:
+		return "retry: gave up after " + attempts(e.Attempts) + ", retry budget exhausted: " + last
 	}
 	return "retry: gave up after " + attempts(e.Attempts) + ": " + last
 }
@@ -60,9 +68,16 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is reports whether target is [ErrExhausted] and Retry gave up because the
-// attempts ran out.
+// attempts ran out, or target is [budget.ErrExhausted] and the budget
+// denied the retry.
 func (e *Error) Is(target error) bool {
-	return target == ErrExhausted && e.reason == exhausted
+	switch target {
+	case ErrExhausted:
+		return e.reason == exhausted
+	case budget.ErrExhausted:
+		return e.reason == denied
+	}
+	return false
 }
 
 // attempts returns "1 attempt" or "n attempts".

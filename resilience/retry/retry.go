@@ -26,7 +26,8 @@ const minTimerDelay = time.Microsecond
 // documentation). An invalid cfg panics with its [Config.Validate] error.
 //
 // The Policy and its Funcs are safe for concurrent use. A call that succeeds
-// at once costs one call of next: no allocation, no clock read.
+// at once costs one call of next (and, with Config.Budget, its Request and
+// Done): no allocation, no clock read.
 func Retry[T any](cfg Config) resilience.Policy[T] {
 	s, err := cfg.settings()
 	if err != nil {
@@ -41,8 +42,14 @@ func Retry[T any](cfg Config) resilience.Policy[T] {
 				var zero T
 				return zero, resilience.ErrNilContext
 			}
+			if s.budget != nil {
+				s.budget.Request()
+			}
 			v, err := next(ctx)
 			if err == nil {
+				if s.budget != nil {
+					s.budget.Done(false, true)
+				}
 				return v, nil
 			}
 			// Everything that retrying needs lives in retryLoop, so
@@ -88,7 +95,13 @@ func retryLoop[T any](ctx context.Context, next resilience.Func[T], s *settings,
 		}
 		var f facts
 		f.walk(err)
-		if !s.retryable(&f, err) {
+		retryable := s.retryable(&f, err)
+		if s.budget != nil {
+			// An error that retrying cannot help is an answer from the
+			// dependency (ok), unless a policy inside refused the call.
+			s.budget.Done(attempt > 1, !retryable && !resilience.IsRejected(err))
+		}
+		if !retryable {
 			return v, unmark(err)
 		}
 		if attempt >= s.maxAttempts {
@@ -116,6 +129,13 @@ func retryLoop[T any](ctx context.Context, next resilience.Func[T], s *settings,
 			}
 		}
 
+		// Asked last, so that a retry that the rules above stop takes
+		// nothing from the budget; and before the wait, so that a denied
+		// call ends at once instead of after waiting.
+		if s.budget != nil && !s.budget.Retry() {
+			return v, &Error{Attempts: attempt, Err: unmark(err), reason: denied}
+		}
+
 		if s.onRetry != nil {
 			hook.Call(s.logger, "retry: OnRetry", func() { s.onRetry(attempt, err, delay) })
 		}
@@ -141,6 +161,9 @@ func retryLoop[T any](ctx context.Context, next resilience.Func[T], s *settings,
 
 		v, err = next(ctx)
 		if err == nil {
+			if s.budget != nil {
+				s.budget.Done(true, true)
+			}
 			return v, nil
 		}
 	}
