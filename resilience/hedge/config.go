@@ -2,9 +2,11 @@ package hedge
 
 import (
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/budget"
 )
 
 const (
@@ -36,18 +38,12 @@ type Config struct {
 	// a fixed Delay.
 	MinDelay, MaxDelay time.Duration
 
-	// Budget, if set, is asked before every hedge ([Budget] in package
-	// budget; share one with retry.Config.Budget to bound all extra
-	// attempts together): a hedge it refuses is not started, and the
-	// call goes on waiting for the attempts it has.
-	Budget Budget
-}
-
-// Budget is what a Hedger asks before each hedge (TODO: budget.Budget).
-type Budget interface {
-	Request()
-	Retry() bool
-	Done(retry, ok bool)
+	// Budget, if set, is asked before every hedge (share one with
+	// retry.Config.Budget to bound all extra attempts together): a hedge
+	// it refuses is not started, and the call goes on waiting for the
+	// attempts it has. See "Budget" in the package documentation for what
+	// it is told.
+	Budget budget.Budget
 }
 
 // settings is a validated Config with its defaults filled in.
@@ -57,7 +53,7 @@ type settings struct {
 	maxHedges int
 	minDelay  time.Duration
 	maxDelay  time.Duration
-	budget    Budget
+	budget    budget.Budget
 }
 
 func configError(field string, value any, want string) error {
@@ -89,6 +85,13 @@ func (c Config) settings() (settings, error) {
 		return s, configError("MinDelay", c.MinDelay, ">= 0")
 	case c.MaxDelay < 0:
 		return s, configError("MaxDelay", c.MaxDelay, ">= 0 (0: 1s)")
+	}
+	if c.Budget != nil {
+		// A nil *budget.Adaptive in the interface would panic on the
+		// first hedge instead of now.
+		if v := reflect.ValueOf(c.Budget); v.Kind() == reflect.Pointer && v.IsNil() {
+			return s, configError("Budget", "a nil "+v.Type().String(), "a budget from package budget, or nil")
+		}
 	}
 	if s.maxHedges == 0 {
 		s.maxHedges = 1

@@ -65,7 +65,15 @@
 //
 // # Budget
 //
-// Config.Budget, when set, is asked before each hedge, so that hedges and
-// retries together stay within one bound of extra load; a refused hedge is
-// counted in [Stats.Denied] and the call goes on with the attempts it has.
+// Config.Budget, when set, is asked before each hedge (budget.Budget's
+// Retry), so that hedges and retries together stay within one bound of
+// extra load; a refused hedge is counted in [Stats.Denied] and the call
+// goes on with the attempts it has. Each hedge that ends on its own is
+// reported (Done, as an extra attempt); one canceled because another
+// attempt won, or because the caller gave up, is not. The calls themselves
+// (Request, and how the first attempt ended) are left to the Retry that
+// shares the budget, for which a hedged group is one attempt: put Retry
+// outside Hedge, as recommended. With no such Retry, a budget that counts
+// calls (a Ratio's share of requests) sees none, and allows only its
+// floor of hedges; an Adaptive budget allows hedges while they pay off.
 package hedge

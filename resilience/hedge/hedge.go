@@ -237,6 +237,11 @@ func (c *call[T]) fire() {
 	h.running.Add(1)
 	v, err := c.next(c.ctx)
 	h.running.Add(-1)
+	if b := h.s.budget; b != nil && (err == nil || c.ctx.Err() == nil) {
+		// A hedge canceled because another attempt won, or because the
+		// caller gave up, says nothing about the dependency.
+		b.Done(true, err == nil || answered(err))
+	}
 	if err == nil {
 		c.cancel() // the first attempt, and the other hedges, lost
 	}
@@ -279,4 +284,17 @@ func (h *Hedger) Snapshot() Stats {
 		s.Rate = float64(s.Hedged) / float64(s.Calls)
 	}
 	return s
+}
+
+// answered reports whether err is the dependency's answer rather than a
+// fault a retry could overcome: an error that says it is not retryable and
+// is not a policy's refusal.
+func answered(err error) bool {
+	if resilience.IsRejected(err) {
+		return false
+	}
+	return resilience.Walk(err, func(e error) bool {
+		r, ok := e.(resilience.RetryableError)
+		return ok && !r.Retryable()
+	})
 }

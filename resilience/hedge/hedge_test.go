@@ -12,6 +12,7 @@ import (
 
 	"github.com/steadyhq/steady/chaos"
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/hedge"
 )
 
@@ -232,24 +233,26 @@ func TestHedge_loserThatIgnoresItsContextIsCounted(t *testing.T) {
 	})
 }
 
-// denyAll is a budget that refuses every extra attempt.
-type denyAll struct{ requests, asked atomic.Int64 }
-
-func (d *denyAll) Request()       { d.requests.Add(1) }
-func (d *denyAll) Retry() bool    { d.asked.Add(1); return false }
-func (d *denyAll) Done(_, _ bool) {}
-
 func TestHedge_budgetRefusesTheHedge(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := &denyAll{}
-		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond, Budget: b})
-		a := &attempts{delays: []time.Duration{50 * time.Millisecond}}
-		v, err := hedge.Hedge[int](h)(a.call)(t.Context())
-		if v != 0 || err != nil || a.n.Load() != 1 {
-			t.Errorf("= %d, %v after %d attempts; want the first attempt alone", v, err, a.n.Load())
+		// An Adaptive budget with one token: the first hedge takes it and
+		// fails (a 503), the second call's hedge is denied.
+		b, err := budget.NewAdaptive(budget.AdaptiveConfig{Capacity: 1})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if s := h.Snapshot(); s.Denied != 1 || s.Hedges != 0 || b.asked.Load() != 1 {
-			t.Errorf("Snapshot = %+v, budget asked %d times", s, b.asked.Load())
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond, Budget: b})
+		a := &attempts{delays: []time.Duration{50 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond},
+			errs: []error{nil, errors.New("503"), nil}}
+		if v, err := hedge.Hedge[int](h)(a.call)(t.Context()); v != 0 || err != nil {
+			t.Fatalf("first call = %d, %v", v, err)
+		}
+		if v, err := hedge.Hedge[int](h)(a.call)(t.Context()); v != 2 || err != nil || a.n.Load() != 3 {
+			t.Errorf("second call = %d, %v after %d attempts; want its first attempt alone", v, err, a.n.Load())
+		}
+		s, bs := h.Snapshot(), b.Snapshot()
+		if s.Hedges != 1 || s.Denied != 1 || bs.Retries != 1 || bs.Denied != 1 {
+			t.Errorf("hedger %+v, budget %+v; want one hedge allowed, one denied", s, bs)
 		}
 	})
 }
@@ -264,6 +267,7 @@ func TestHedge_badConfig(t *testing.T) {
 		{hedge.Config{TargetRate: 0.6}, "hedge: Config.TargetRate is 0.6, want in (0, 0.5], or 0 for the default 0.05"},
 		{hedge.Config{Delay: time.Second, TargetRate: 0.1}, "hedge: Config.TargetRate is 0.1, want 0 with a fixed Delay (it is for an adaptive one)"},
 		{hedge.Config{MinDelay: 2 * time.Second}, "hedge: Config.MinDelay is 2s, want < MaxDelay (1s)"},
+		{hedge.Config{Budget: (*budget.Adaptive)(nil)}, "hedge: Config.Budget is a nil *budget.Adaptive, want a budget from package budget, or nil"},
 	} {
 		h, err := hedge.New(tc.cfg)
 		if h != nil || err == nil || err.Error() != tc.want || !errors.Is(err, resilience.ErrInvalidConfig) {
