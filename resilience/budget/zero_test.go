@@ -2,6 +2,7 @@ package budget_test
 
 import (
 	"context"
+	"math"
 	"testing"
 	"testing/synctest"
 
@@ -36,4 +37,20 @@ func TestBudgets_zeroValueIsTheDefault(t *testing.T) {
 			assert.InDelta(t, (11-2)/12.0, th.Snapshot().RejectRate, 1e-12)
 		})
 	})
+}
+
+func TestUnlimited_allowsEveryRetryAndCounts(t *testing.T) {
+	b := budget.Unlimited()
+	for range 1000 {
+		b.Request()
+		if !b.Retry() {
+			t.Fatal("Unlimited denied a retry")
+		}
+		b.Done(true, false)
+	}
+	b.Done(true, true)
+	s := b.Snapshot()
+	if s.Requests != 1000 || s.Retries != 1000 || s.Denied != 0 || s.Succeeded != 1 || !math.IsInf(s.Headroom, 1) {
+		t.Errorf("Snapshot = %+v", s)
+	}
 }
