@@ -3,9 +3,11 @@ package httpx
 import (
 	"context"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
@@ -64,6 +66,14 @@ func APICallWithDeadline(ctx context.Context, url string, deadline time.Time) (*
 // retries run out the error is a *retry.Error with the attempt count,
 // wrapping the last attempt's error; for a final non-2xx status the last
 // response is returned too. [APIResponse.Attempts] counts the requests sent.
+//
+// The calls to one host share a retry budget (budget.NewAdaptive with its
+// defaults; see [Config.Budget]): while more than half of the retries to a
+// host fail, as in an outage, further retries are denied and a call ends
+// after its first attempt with a *retry.Error for which
+// errors.Is(err, budget.ErrExhausted) holds, instead of multiplying the
+// load on a host that is down. Transient faults (where most retries
+// succeed) are retried as before.
 func APICallWithRetry(ctx context.Context, url string, timeout time.Duration, maxRetries int) (*APIResponse, error) {
 	if timeout <= 0 {
 		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "timeout", Value: timeout, Want: "> 0"}
@@ -76,11 +86,43 @@ func APICallWithRetry(ctx context.Context, url string, timeout time.Duration, ma
 	// A server's Retry-After is honoured as asked (up to a day); what caps
 	// it is ctx's deadline: a wait that would pass it ends the call at once.
 	cfg.MaxRetryAfter = maxRetryAfter
+	if u, err := ParseURL(url); err == nil {
+		cfg.Budget = apiBudgets.forHost(u.Host) // else Get reports the URL
+	}
 	c, err := NewClient(Config{Timeout: timeout, Retry: &cfg})
 	if err != nil {
 		return nil, err
 	}
 	return c.Get(ctx, url)
+}
+
+// apiBudgets are the retry budgets of APICallWithRetry, one per host,
+// shared by every call to it, as a Client's calls to a host share one.
+var apiBudgets = budgetTable{m: make(map[string]*budget.Adaptive)}
+
+// budgetTable keeps an Adaptive budget per host, for at most maxHosts
+// hosts: past that, a host is forgotten (its budget starts full again if
+// it comes back).
+type budgetTable struct {
+	mu sync.Mutex
+	m  map[string]*budget.Adaptive
+}
+
+func (t *budgetTable) forHost(host string) *budget.Adaptive {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.m[host]
+	if b == nil {
+		if len(t.m) >= maxHosts {
+			for h := range t.m {
+				delete(t.m, h)
+				break
+			}
+		}
+		b = new(budget.Adaptive)
+		t.m[host] = b
+	}
+	return b
 }
 
 // MonitoredOperation runs operation with a context that expires after

@@ -13,6 +13,7 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
@@ -167,6 +168,14 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error
 		resp.Duration = time.Since(start)
 	}
 	return resp, err
+}
+
+// Budgets returns the retry budgets the Client uses (see [Config.Budget]),
+// by host: each host's own Adaptive budget by default, or Config.Budget
+// under every host it has served. Under "" when they are not kept per host.
+// It is empty when neither Retry nor Hedge is set.
+func (c *Client) Budgets() map[string]budget.Budget {
+	return c.pipe.budgets()
 }
 
 // Hedgers returns the hedgers the Client keeps (see [Config.Hedge]), by

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
@@ -81,6 +83,19 @@ type Config struct {
 	// Hedge.
 	Hedge *hedge.Config
 
+	// Budget bounds the retries and hedges of every host together: it is
+	// asked before each extra attempt (see package budget). nil, the
+	// default, gives each host a budget of its own when Retry or Hedge is
+	// set: budget.NewAdaptive(budget.AdaptiveConfig{}), which lets retries
+	// through while at least half of them succeed (a transient fault: 30%
+	// random 503s still get about 99% of calls through) and clamps them
+	// once more than half fail (an outage: about 1.01 attempts per call
+	// instead of MaxAttempts). Set budget.Unlimited() to retry without a
+	// budget, or a budget of your own to share one across hosts or
+	// Clients. A Budget set on Retry or Hedge themselves takes precedence
+	// for them. [Client.Budgets] shows the budgets in use.
+	Budget budget.Budget
+
 	// MaxBodySize is the largest response body a Client reads into memory,
 	// in bytes. Zero means [DefaultMaxBodySize] (10 MiB); negative is an
 	// error. A larger body fails the call with [ErrBodyTooLarge]. A
@@ -124,7 +139,14 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Hedge != nil {
-		return c.Hedge.Validate()
+		if err := c.Hedge.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.Budget != nil {
+		if v := reflect.ValueOf(c.Budget); v.Kind() == reflect.Pointer && v.IsNil() {
+			return &resilience.ConfigError{Pkg: "httpx", Field: "Config.Budget", Value: "a nil " + v.Type().String(), Want: "a budget from package budget, or nil"}
+		}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
@@ -50,8 +51,9 @@ type policies[T any] struct {
 	monitor  resilience.Policy[T] // nil when no Metrics, or for a Transport
 	breakers *breaker.Settings    // nil when no Breaker
 	manual   bool                 // a Transport: the host's breaker is not composed in
-	retry    resilience.Policy[T] // nil when no Retry
+	retry    *retry.Config        // nil when no Retry; each host gets a Retry
 	hedge    *hedge.Config        // nil when no Hedge; each host gets a Hedger
+	budget   budget.Budget        // Config.Budget; nil: each host gets an Adaptive
 	timeout  resilience.Policy[T] // nil when no Timeout, or for a Transport
 
 	// The composed pipelines, by host when there are breakers (each host
@@ -66,6 +68,7 @@ type policies[T any] struct {
 type hostPipes[T any] struct {
 	cb                 *breaker.CircuitBreaker // nil when no Breaker
 	hedger             *hedge.Hedger           // nil when no Hedge
+	budget             budget.Budget           // nil when neither Retry nor Hedge
 	withRetry, noRetry resilience.Policy[T]
 	used               atomic.Uint64 // policies.clock at the last use
 	// inflight counts the calls between forHost and release. A host with
@@ -84,10 +87,7 @@ func newPolicies[T any](cfg *Config, limit resilience.Policy[T], manual bool) *p
 	if cfg.Metrics != nil && !manual {
 		p.monitor = monitor.Monitor[T](cfg.Metrics)
 	}
-	if cfg.Retry != nil {
-		p.retry = retry.Retry[T](*cfg.Retry)
-	}
-	p.hedge = cfg.Hedge
+	p.retry, p.hedge, p.budget = cfg.Retry, cfg.Hedge, cfg.Budget
 	return p
 }
 
@@ -103,8 +103,8 @@ func (h *hostPipes[T]) pipe(retryOK bool) resilience.Policy[T] {
 // call release on the result when the call has ended.
 func (p *policies[T]) forHost(u *url.URL) (*hostPipes[T], error) {
 	var host string
-	if p.breakers != nil || p.hedge != nil {
-		host = u.Host
+	if p.breakers != nil || p.hedge != nil || (p.retry != nil && p.budget == nil) {
+		host = u.Host // something of the host's own
 	}
 	p.mu.RLock()
 	h := p.hosts[host]
@@ -143,9 +143,26 @@ func (p *policies[T]) add(host string) (*hostPipes[T], error) {
 				cb = breaker.Breaker[T](b)
 			}
 		}
-		var hp resilience.Policy[T]
+		var rp, hp resilience.Policy[T]
+		if p.retry != nil || p.hedge != nil {
+			h.budget = p.budget
+			if h.budget == nil {
+				h.budget = new(budget.Adaptive) // the zero Adaptive has the defaults
+			}
+		}
+		if p.retry != nil {
+			rc := *p.retry
+			if rc.Budget == nil {
+				rc.Budget = h.budget
+			}
+			rp = retry.Retry[T](rc)
+		}
 		if p.hedge != nil {
-			hd, err := hedge.New(*p.hedge)
+			hc := *p.hedge
+			if hc.Budget == nil {
+				hc.Budget = h.budget
+			}
+			hd, err := hedge.New(hc)
 			if err != nil {
 				return nil, err
 			}
@@ -153,8 +170,8 @@ func (p *policies[T]) add(host string) (*hostPipes[T], error) {
 		}
 		h.noRetry = compose(p.monitor, cb, nil, nil, p.timeout)
 		h.withRetry = h.noRetry
-		if p.retry != nil || hp != nil {
-			h.withRetry = compose(p.monitor, cb, p.retry, hp, p.timeout)
+		if rp != nil || hp != nil {
+			h.withRetry = compose(p.monitor, cb, rp, hp, p.timeout)
 		}
 		if len(p.hosts) >= maxHosts {
 			p.evictOne()
@@ -209,6 +226,19 @@ func compose[T any](ps ...resilience.Policy[T]) resilience.Policy[T] {
 		}
 	}
 	return resilience.Compose(kept...)
+}
+
+// budgets returns the budgets in use, by host.
+func (p *policies[T]) budgets() map[string]budget.Budget {
+	out := make(map[string]budget.Budget)
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for host, h := range p.hosts {
+		if h.budget != nil {
+			out[host] = h.budget
+		}
+	}
+	return out
 }
 
 // hedgers returns the hedgers kept, by host.
