@@ -69,18 +69,19 @@ type Config struct {
 	// bounded; it exceeds 1024 only while more hosts have calls in flight.
 	Breaker *breaker.Settings
 
-	// Hedge, when not nil, hedges the attempts of a Client's idempotent
-	// requests (those Retry may retry; see RetryNonIdempotent) with a
-	// hedge.Hedger of each host's own: when an attempt is slower than the
-	// hedger's delay, a second one starts, and the first response wins
-	// (an error status does not win; it waits for the other attempts).
-	// Each attempt has its own Timeout and replays the body; an attempt
-	// that loses is canceled, and its response body is closed. Hedging sits
-	// inside Retry, so a retry is one hedged attempt, and outside Timeout.
-	// With the default adaptive delay, each host learns the delay that
-	// hedges about Hedge.TargetRate of its calls. [Client.Hedgers] shows
-	// them. A Transport does not hedge: NewTransport rejects a Config with
-	// Hedge.
+	// Hedge, when not nil, hedges the attempts of idempotent requests
+	// (those Retry may retry; see RetryNonIdempotent) with a hedge.Hedger
+	// of each host's own: when an attempt is slower than the hedger's
+	// delay, a second one starts, and the first response wins (an error
+	// status does not win; it waits for the other attempts). Each attempt
+	// has its own Timeout and replays the body; an attempt that loses is
+	// canceled, and its response body drained and closed. The winner's
+	// body, which a Transport hands back unread, stays readable after the
+	// losers are canceled. Hedging sits inside Retry, so a retry is one
+	// hedged attempt, and outside Timeout. With the default adaptive
+	// delay, each host learns the delay that hedges about
+	// Hedge.TargetRate of its calls. Client.Hedgers and Transport.Hedgers
+	// show them.
 	Hedge *hedge.Config
 
 	// Budget bounds the retries and hedges of every host together: it is

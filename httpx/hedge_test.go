@@ -99,10 +99,71 @@ func TestClient_hedgeReplaysTheBodyOfIdempotentRequestsOnly(t *testing.T) {
 	}
 }
 
-func TestNewTransport_rejectsHedge(t *testing.T) {
-	_, err := httpx.NewTransport(nil, httpx.Config{Hedge: &hedge.Config{}})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "Config.Hedge")
+// A Transport's winning hedge hands back a response whose body is still
+// streaming: it must stay readable after the losing attempt is canceled and
+// the hedge policy has returned, and the loser's body is closed.
+func TestTransport_hedgeWinnerStreamsAndLoserIsClosed(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	loserCanceled := make(chan struct{})
+	srv := httptestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			<-r.Context().Done() // stuck until the client gives up
+			close(loserCanceled)
+			return
+		}
+		// Headers now, the body over 200ms, in pieces.
+		w.WriteHeader(http.StatusOK)
+		for i := range 5 {
+			_, _ = io.WriteString(w, strings.Repeat(string(rune('a'+i)), 1000))
+			w.(http.Flusher).Flush()
+			time.Sleep(40 * time.Millisecond)
+		}
+	}))
+	base := newCountingTransport(t)
+	tr, err := httpx.NewTransport(base, httpx.Config{Timeout: 5 * time.Second, Hedge: &hedge.Config{Delay: 30 * time.Millisecond}})
+	require.NoError(t, err)
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+	require.NoError(t, err)
+	select {
+	case <-loserCanceled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the losing attempt was not canceled")
+	}
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err, "the winner's body outlives the hedge")
+	require.NoError(t, resp.Body.Close())
+	assert.Len(t, body, 5000)
+	for _, h := range tr.Hedgers() {
+		assert.EqualValues(t, 1, h.Snapshot().Wins)
+	}
+	assert.Equal(t, base.opened.Load(), base.closed.Load(), "every response body that was opened was closed")
+}
+
+// A hedge that loses with a response (both attempts answer) is drained and
+// closed, and the caller's cancellation still ends a winner's body.
+func TestTransport_hedgeLoserResponseIsClosed(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	srv := httptestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			time.Sleep(150 * time.Millisecond) // slow, but answers
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	base := newCountingTransport(t)
+	tr, err := httpx.NewTransport(base, httpx.Config{Hedge: &hedge.Config{Delay: 30 * time.Millisecond}})
+	require.NoError(t, err)
+	for range 5 {
+		hits.Store(0)
+		resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, "ok", string(b))
+	}
+	assert.Eventually(t, func() bool { return base.opened.Load() == base.closed.Load() }, 5*time.Second, 5*time.Millisecond,
+		"every response body that was opened is closed: %d opened, %d closed", base.opened.Load(), base.closed.Load())
 }
 
 func TestConfig_validatesHedge(t *testing.T) {

@@ -54,6 +54,7 @@ type policies[T any] struct {
 	retry    *retry.Config        // nil when no Retry; each host gets a Retry
 	hedge    *hedge.Config        // nil when no Hedge; each host gets a Hedger
 	budget   budget.Budget        // Config.Budget; nil: each host gets an Adaptive
+	discard  func(T)              // releases a hedge's losing result, or nil
 	timeout  resilience.Policy[T] // nil when no Timeout, or for a Transport
 
 	// The composed pipelines, by host when there are breakers (each host
@@ -166,7 +167,11 @@ func (p *policies[T]) add(host string) (*hostPipes[T], error) {
 			if err != nil {
 				return nil, err
 			}
-			h.hedger, hp = hd, hedge.Hedge[T](hd)
+			var opts []hedge.Option[T]
+			if p.discard != nil {
+				opts = append(opts, hedge.Discard(p.discard))
+			}
+			h.hedger, hp = hd, hedge.Hedge[T](hd, opts...)
 		}
 		h.noRetry = compose(p.monitor, cb, nil, nil, p.timeout)
 		h.withRetry = h.noRetry

@@ -11,6 +11,8 @@ import (
 
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/budget"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
@@ -62,9 +64,6 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Hedge != nil {
-		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "Config.Hedge", Value: "set", Want: "nil for a Transport (a Client hedges; a Transport streams each response from one attempt)"}
-	}
 	if cfg.Retry != nil {
 		r := *cfg.Retry
 		cfg.Retry = &r
@@ -77,6 +76,7 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 		t.limit = timeout.NewLimit(cfg.Timeout)
 	}
 	t.pipe = newPolicies[*http.Response](&t.cfg, nil, true)
+	t.pipe.discard = drainResp // a hedge's losing response
 	return t, nil
 }
 
@@ -84,6 +84,18 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 // [Config.Breaker]), by host. It is empty when Config.Breaker is nil.
 func (t *Transport) Breakers() map[string]*breaker.CircuitBreaker {
 	return t.pipe.all()
+}
+
+// Hedgers returns the hedgers the Transport keeps (see [Config.Hedge]), by
+// host. It is empty when Config.Hedge is nil.
+func (t *Transport) Hedgers() map[string]*hedge.Hedger {
+	return t.pipe.hedgers()
+}
+
+// Budgets returns the retry budgets the Transport uses (see
+// [Config.Budget]), by host, as [Client.Budgets] does.
+func (t *Transport) Budgets() map[string]budget.Budget {
+	return t.pipe.budgets()
 }
 
 // RoundTrip sends req through the pipeline. It returns a response with a
@@ -115,23 +127,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	why := noRetry(req, &t.cfg)
-	rt := &roundTrip{t: t, req: req, retries: why == "" && t.cfg.Retry != nil}
+	rt := &roundTrip{t: t, req: req, retries: why == "" && t.cfg.Retry != nil, hedged: why == "" && h.hedger != nil}
 	resp, err := h.pipe(why == "")(rt.attempt)(ctx)
 	logNotRetried(ctx, &t.cfg, req, why, err)
+	last, attempts := rt.finish()
 	if err != nil {
 		c.settle(err)
 		var se *StatusError
-		if rt.last != nil && ctx.Err() == nil && errors.As(err, &se) {
+		if last != nil && ctx.Err() == nil && errors.As(err, &se) {
 			// The RoundTripper contract: a response, whatever its
 			// status, is not an error. Hand over the last one.
-			return rt.last, nil
+			return last, nil
 		}
 		// An attempt returns a response with an error only as rt.last.
-		drainResp(rt.last)
-		if rt.attempts == 0 {
+		drainResp(last)
+		if attempts == 0 {
 			closeRequestBody(req)
 		}
 		return nil, err
+	}
+	if last != resp {
+		drainResp(last) // an error response of an attempt that lost to resp
 	}
 	if b, ok := resp.Body.(*attemptBody); ok {
 		b.settleWith(c) // the call ends with the body
@@ -183,33 +199,84 @@ func (c *outcome) record(err error) {
 	c.host.release()
 }
 
-// roundTrip is the state of one RoundTrip's attempts.
+// roundTrip is the state of one RoundTrip's attempts. Hedged attempts run
+// at once, so its counts are guarded by mu.
 type roundTrip struct {
-	t        *Transport
-	req      *http.Request
-	retries  bool // a failed attempt may be followed by another
+	t       *Transport
+	req     *http.Request
+	retries bool // a failed attempt may be followed by another
+	hedged  bool // attempts may run at once (Config.Hedge)
+
+	mu       sync.Mutex
 	attempts int
 	last     *http.Response // a retryable response not yet returned
+	finished bool           // RoundTrip has taken last: later ones are drained
+}
+
+// begin counts an attempt and returns its number. Without hedges, a new
+// attempt means the previous response is discarded: drain it so its
+// connection goes back to the pool.
+func (rt *roundTrip) begin() int {
+	rt.mu.Lock()
+	rt.attempts++
+	n := rt.attempts
+	var old *http.Response
+	if !rt.hedged {
+		old, rt.last = rt.last, nil
+	}
+	rt.mu.Unlock()
+	drainResp(old)
+	return n
+}
+
+// keep makes resp the response RoundTrip hands back if every attempt
+// fails, draining the one it replaces; after RoundTrip has finished, resp
+// is drained at once.
+func (rt *roundTrip) keep(resp *http.Response) {
+	rt.mu.Lock()
+	old := resp
+	if !rt.finished {
+		old, rt.last = rt.last, resp
+	}
+	rt.mu.Unlock()
+	drainResp(old)
+}
+
+// finish returns the last response kept and the attempts made; responses
+// kept after it are drained.
+func (rt *roundTrip) finish() (*http.Response, int) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rt.finished = true
+	return rt.last, rt.attempts
 }
 
 func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
-	// A new attempt means the previous response is discarded: drain it
-	// so its connection goes back to the pool.
-	drainResp(rt.last)
-	rt.last = nil
-	rt.attempts++
-
+	n := rt.begin()
 	req := rt.req
 	cancel := context.CancelFunc(func() {})
-	if rt.t.limit != nil {
-		ctx, cancel = rt.t.limit.Start(ctx)
+	var follow func() bool
+	if rt.hedged {
+		ctx, cancel, follow = detach(ctx, req.Context())
 	}
-	r, err := attemptRequest(ctx, req, rt.attempts)
+	if rt.t.limit != nil {
+		var stop context.CancelFunc
+		ctx, stop = rt.t.limit.Start(ctx)
+		release := cancel
+		cancel = func() { stop(); release() }
+	}
+	r, err := attemptRequest(ctx, req, n)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	resp, err := rt.t.base.RoundTrip(r)
+	if follow != nil && err == nil {
+		// The response may win: from now on only the caller (and the
+		// body's end) ends its context, not the hedge's return. If it
+		// loses, the hedge drains it.
+		follow()
+	}
 	if err != nil {
 		err = rt.t.limitError(ctx, redactErr(err, req.URL, context.Cause(ctx)))
 		cancel()
@@ -224,16 +291,32 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		// An error status goes through the pipeline as a *StatusError,
 		// so that retry, the breaker and the metrics see it; RoundTrip
 		// still hands the response back, as a RoundTripper must.
-		if rt.retries {
+		if rt.retries || rt.hedged {
 			rt.t.holdErrorBody(ctx, resp, cancel)
 		} else {
 			resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
 		}
-		rt.last = resp
+		rt.keep(resp)
 		return resp, newStatusError(req, resp)
 	}
 	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
 	return resp, nil
+}
+
+// detach returns the context of one hedged attempt: it has attempt's
+// values, and it ends when caller ends, or when attempt ends before follow
+// is called. The hedge policy ends attempt when the call returns, which
+// would cut the winning response's body short; follow, called once the
+// response is in, lets the body outlive it. cancel releases everything.
+func detach(attempt, caller context.Context) (ctx context.Context, cancel context.CancelFunc, follow func() bool) {
+	ctx, end := context.WithCancelCause(context.WithoutCancel(attempt))
+	stopCaller := context.AfterFunc(caller, func() { end(context.Cause(caller)) })
+	follow = context.AfterFunc(attempt, func() { end(context.Cause(attempt)) })
+	return ctx, func() {
+		stopCaller()
+		follow()
+		end(context.Canceled)
+	}, follow
 }
 
 // holdErrorBody reads an error response's body into memory when it is
