@@ -87,7 +87,10 @@
 // A Policy from Retry and the Funcs it builds are safe for concurrent use;
 // each call has its own backoff state, on the stack. A call that succeeds
 // at once costs a function call: no allocation, no clock read. Failed
-// attempts with sub-microsecond delays allocate nothing either.
+// attempts with sub-microsecond delays allocate nothing either, except in a
+// program that uses an adaptive timeout (timeout.NewAdaptive): there a
+// retried call makes one small allocation, a context value that marks its
+// later attempts so that the timeout does not learn from them.
 //
 // # Testing code that retries
 //
