@@ -45,3 +45,23 @@ func TestAbandon_allocs(t *testing.T) {
 	assert.Less(t, got, classic, "steady %v allocs/op, goroutine+select %v", got, classic)
 	assert.LessOrEqual(t, got, coop+2, "abandon mode adds at most the goroutine's closure and the call state")
 }
+
+// A call under an adaptive limit allocates what context.WithTimeout does,
+// during the warm-up (which reads the clock) and after it.
+func TestWithAdaptive_allocsNoMoreThanStdlib(t *testing.T) {
+	ctx := context.Background()
+	a, err := timeout.NewAdaptive(timeout.AdaptiveConfig{TargetRate: 0.01, Min: benchLimit / 2, Max: benchLimit, Warmup: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steady := timeout.WithAdaptive[int](a)(op)
+	want := testing.AllocsPerRun(200, func() { sinkV, sinkErr = inline(ctx) })
+	warming := testing.AllocsPerRun(200, func() { sinkV, sinkErr = steady(ctx) })
+	assert.True(t, a.Snapshot().WarmingUp)
+	assert.LessOrEqual(t, warming, want, "warm-up: steady %v allocs/op, inline context.WithTimeout %v", warming, want)
+	for a.Snapshot().WarmingUp {
+		sinkV, sinkErr = steady(ctx)
+	}
+	got := testing.AllocsPerRun(1000, func() { sinkV, sinkErr = steady(ctx) })
+	assert.LessOrEqual(t, got, want, "steady %v allocs/op, inline context.WithTimeout %v", got, want)
+}
