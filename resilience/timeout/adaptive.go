@@ -293,9 +293,15 @@ func (a *Adaptive) learn(ctx context.Context, o outcome) {
 		a.skipped.Add(1)
 		return
 	}
-	if o.timedOut {
+	a.observe(o.timedOut, o.took)
+}
+
+// observe teaches a one call that taught: whether it exceeded a's limit,
+// and its latency (needed only during a warm-up).
+func (a *Adaptive) observe(timedOut bool, took time.Duration) {
+	if timedOut {
 		a.timedOut()
 	} else {
-		a.completed(o.took)
+		a.completed(took)
 	}
 }

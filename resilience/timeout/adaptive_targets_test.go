@@ -146,6 +146,10 @@ func TestAdaptive_syntheticTargets(t *testing.T) {
 		{"step×4", base, true},
 	}
 	for _, r := range []float64{0.01, 0.001} {
+		if r < 0.01 && raceEnabled {
+			t.Log("r=0.1% skipped under the race detector: sequential, and ten times slower")
+			continue
+		}
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%s/r=%g", tc.name, r), func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
