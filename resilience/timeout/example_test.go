@@ -5,6 +5,7 @@ import (
 	"errors"
 	"expvar"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
@@ -180,4 +181,42 @@ func ExampleAdaptive_Snapshot() {
 	// timeout after 30ms: context deadline exceeded
 	// true 30ms
 	// limit 30ms, 1 call, 1 timeout, rate 100%
+}
+
+type sizeKey struct{}
+
+func ExampleWithPredicted() {
+	p, err := timeout.NewPredictor(timeout.PredictorConfig{
+		TargetRate: 0.001,
+		Max:        2 * time.Second,
+		Features:   1, // ln(payload size)
+	})
+	if err != nil {
+		panic(err)
+	}
+	// The features come from the call's context, here its payload size.
+	features := func(ctx context.Context) []float64 {
+		size, _ := ctx.Value(sizeKey{}).(int)
+		return []float64{math.Log(float64(max(size, 1)))}
+	}
+	upload := func(ctx context.Context) (string, error) { return "stored", nil }
+	call := timeout.WithPredicted[string](p, features)(upload)
+
+	ctx := context.WithValue(context.Background(), sizeKey{}, 64<<10)
+	v, err := call(ctx)
+	fmt.Println(v, err)
+	// Until the fallback has warmed up and the model has shown shorter
+	// limits, every call gets the fallback's limit: Max at first.
+	fmt.Println(p.Predict([]float64{math.Log(64 << 10)}))
+	s := p.Snapshot()
+	fmt.Println("predicting:", s.Predicting, "weights:", len(s.Weights))
+
+	// Features of the wrong shape fail the call without running it.
+	_, err = timeout.WithPredicted[string](p, func(context.Context) []float64 { return nil })(upload)(ctx)
+	fmt.Println(err)
+	// Output:
+	// stored <nil>
+	// 2s
+	// predicting: false weights: 1
+	// timeout: WithPredicted(features) result is a slice of 0, want 1 finite numbers
 }
