@@ -243,9 +243,13 @@ func runLimited[T any](ctx context.Context, d time.Duration, cause *expiry, timi
 	// Deferred so that a panicking next does not leave the timer armed.
 	defer cancel()
 	if tctx.Err() != nil {
-		// The caller's context is done (a limit of d > 0 cannot have
-		// passed yet): its error, unchanged.
 		var zero T
+		if context.Cause(tctx) == error(cause) {
+			// A limit of a microsecond or so can pass before fn starts:
+			// a rejection, and a timeout for the learner.
+			return zero, outcome{teach: true, timedOut: true}, &Error{Duration: d, Err: context.DeadlineExceeded, rejected: true}
+		}
+		// The caller's context is done: its error, unchanged.
 		if err := ctx.Err(); err != nil {
 			return zero, outcome{}, err
 		}

@@ -195,3 +195,40 @@ func TestWithPredicted_retriedAttemptsTeachNothing(t *testing.T) {
 		assert.Equal(t, uint64(10), s.Fallback.Skipped)
 	})
 }
+
+// Calls from many goroutines, for the race detector: the model's numbers
+// are shared atomics written by every call.
+func TestPredictor_concurrent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := timeout.NewPredictor(timeout.PredictorConfig{TargetRate: 0.01, Max: time.Second, Features: 2, Warmup: 200})
+		require.NoError(t, err)
+		call := timeout.WithPredicted[int](p, func(ctx context.Context) []float64 {
+			return []float64{rand.Float64(), rand.NormFloat64()}
+		})(func(ctx context.Context) (int, error) {
+			lat := rand.N(50 * time.Millisecond)
+			return sleepFor(&lat)(ctx)
+		})
+		const workers, each = 8, 300
+		done := make(chan struct{})
+		for range workers {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for range each {
+					_, _ = call(t.Context())
+					if d := p.Predict([]float64{0.5, 0}); d <= 0 || d > time.Second {
+						t.Errorf("limit %v outside (0, 1s]", d)
+					}
+				}
+			}()
+		}
+		for range workers {
+			<-done
+		}
+		// Each call teaches the fallback, the model or (a probe) both, or
+		// is skipped.
+		s := p.Snapshot()
+		assert.False(t, s.Fallback.WarmingUp)
+		assert.GreaterOrEqual(t, s.Fallback.Calls+s.Fallback.Skipped+s.Calls, uint64(workers*each))
+		assert.LessOrEqual(t, s.Fallback.Calls+s.Fallback.Skipped, uint64(workers*each))
+	})
+}
