@@ -64,10 +64,10 @@ func newAdaptive(c AdaptiveConfig) *Adaptive {
 	attempt.Enable()
 	r, eta := c.TargetRate, c.Step
 	// The downward step after a call without a timeout is tiny (η·r,
-	// 5e-5 by default); batch such calls so that each shared write moves
-	// the limit by about 1%, at most 64 calls at a time. Up to batch-1
-	// calls per shard wait for their step, which shifts the limit by far
-	// less than one upward step.
+	// 5e-5 of the log by default); batch such calls, up to 64 and at most
+	// 1% of the log per shared write. Up to batch-1 calls per shard wait
+	// for their step, so the limit can sit above where the loop puts it by
+	// shard.N·(batch-1)·η·r (2.5% by default), less than one upward step.
 	batch := uint64(max(1, min(64, math.Floor(0.01/(eta*r)))))
 	a := &Adaptive{
 		rate:   r,
