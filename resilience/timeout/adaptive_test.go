@@ -306,23 +306,34 @@ func TestAdaptive_minClamp(t *testing.T) {
 }
 
 // Calls from many goroutines: the counts add up, the limit stays within
-// [Min, Max], and the race detector sees the shared state.
+// [Min, Max], the realised rate is still near the target, and the race
+// detector sees the shared state.
 func TestAdaptive_concurrent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := newAdaptive(t, timeout.AdaptiveConfig{TargetRate: 0.01, Min: time.Millisecond, Max: time.Second, Warmup: 300})
+		const r = 0.01
+		a := newAdaptive(t, timeout.AdaptiveConfig{TargetRate: r, Min: time.Millisecond, Max: time.Second, Warmup: 300})
+		w := lognormal(20*time.Millisecond, 0.6)
 		call := timeout.WithAdaptive[int](a)(func(ctx context.Context) (int, error) {
-			lat := rand.N(50 * time.Millisecond)
+			lat := w.sample(rand.New(rand.NewPCG(rand.Uint64(), 0)))
 			return sleepFor(&lat)(ctx)
 		})
-		const workers, each = 8, 250
+		workers, each := 8, 4000
+		if raceEnabled {
+			each = 500
+		}
 		var wg sync.WaitGroup
+		var mid timeout.AdaptiveSnapshot
+		var once sync.Once
 		for range workers {
 			wg.Go(func() {
-				for range each {
+				for i := range each {
 					_, _ = call(t.Context())
 					d := a.Current()
 					if d < time.Millisecond || d > time.Second {
 						t.Errorf("limit %v outside [1ms, 1s]", d)
+					}
+					if i == each/4 {
+						once.Do(func() { mid = a.Snapshot() })
 					}
 				}
 			})
@@ -331,5 +342,12 @@ func TestAdaptive_concurrent(t *testing.T) {
 		s := a.Snapshot()
 		assert.Equal(t, uint64(workers*each), s.Calls+s.Skipped)
 		assert.False(t, s.WarmingUp)
+		if !raceEnabled {
+			rate := float64(s.Timeouts-mid.Timeouts) / float64(s.Calls-mid.Calls)
+			t.Logf("realised %.3f%% over the last %d calls from %d goroutines; limit %v (true p99 %v)",
+				100*rate, s.Calls-mid.Calls, workers, s.Limit, w.quantile(1-r).Round(time.Millisecond))
+			assert.GreaterOrEqual(t, rate, r/2)
+			assert.LessOrEqual(t, rate, 2*r)
+		}
 	})
 }

@@ -153,8 +153,9 @@ func (p *Predictor) model(x []float64) float64 {
 }
 
 // Predict returns the limit that a call described by x gets now: the
-// model's when it is in use, else the fallback's. An x of the wrong length,
-// or with a NaN or infinity, gets the fallback's.
+// model's when it is in use, else the fallback's (a probe, one call in 16
+// or 4, gets the longer of the two). An x of the wrong length, or with a
+// NaN or infinity, gets the fallback's.
 func (p *Predictor) Predict(x []float64) time.Duration {
 	if p.using.Load() && p.valid(x) {
 		return time.Duration(p.model(x))
