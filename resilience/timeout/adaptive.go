@@ -23,7 +23,7 @@ type Adaptive struct {
 	min, max float64 // clamp, in nanoseconds
 	up       float64 // factor after a timeout: e^(η(1-r))
 	down     float64 // factor after batch calls without one: e^(-η r batch)
-	batch    uint64  // calls without a timeout per downward step
+	mask     uint64  // batch-1; batch, a power of 2, is calls per downward step
 	warmup   uint64  // calls in the warm-up
 
 	// limit is the current limit in nanoseconds, as float64 bits. The
@@ -34,20 +34,15 @@ type Adaptive struct {
 	// hist holds the warm-up's latencies; nil once the warm-up is over.
 	hist atomic.Pointer[histogram]
 
-	// counts are the calls that taught the limit and are not timeouts,
-	// sharded: every call writes them. Each shard also counts calls
-	// towards its next downward step, so that the shared limit is written
-	// once per batch of calls, not on every call.
-	counts   shard.Set[adaptiveShard]
+	// calls counts the calls that taught the limit and are not timeouts,
+	// sharded: every call writes it. A shard's count also times the
+	// downward steps: one per batch of calls on the shard, so that the
+	// shared limit is written once per batch, not on every call.
+	calls    shard.Set[atomic.Uint64]
 	timeouts atomic.Uint64 // calls that taught the limit and timed out
 	skipped  shard.Counter // calls that taught nothing
 
 	cause *expiry // the context cause of this Adaptive's limits
-}
-
-type adaptiveShard struct {
-	calls   atomic.Uint64 // calls without a timeout
-	pending atomic.Uint64 // calls without a timeout, for the batch step
 }
 
 // NewAdaptive returns an Adaptive configured by cfg, or cfg's
@@ -64,18 +59,22 @@ func newAdaptive(c AdaptiveConfig) *Adaptive {
 	attempt.Enable()
 	r, eta := c.TargetRate, c.Step
 	// The downward step after a call without a timeout is tiny (η·r,
-	// 5e-5 of the log by default); batch such calls, up to 64 and at most
-	// 1% of the log per shared write. Up to batch-1 calls per shard wait
-	// for their step, so the limit can sit above where the loop puts it by
-	// shard.N·(batch-1)·η·r (2.5% by default), less than one upward step.
-	batch := uint64(max(1, min(64, math.Floor(0.01/(eta*r)))))
+	// 5e-5 of the log by default); batch such calls, a power of 2 up to
+	// 64 and at most 1% of the log per shared write. Up to batch-1 calls
+	// per shard wait for their step, so the limit can sit above where the
+	// loop puts it by shard.N·(batch-1)·η·r (2.5% by default), less than
+	// one upward step.
+	batch := uint64(1)
+	for batch < 64 && float64(2*batch)*eta*r <= 0.01 {
+		batch *= 2
+	}
 	a := &Adaptive{
 		rate:   r,
 		min:    float64(c.Min),
 		max:    float64(c.Max),
 		up:     math.Exp(eta * (1 - r)),
 		down:   math.Exp(-eta * r * float64(batch)),
-		batch:  batch,
+		mask:   batch - 1,
 		warmup: uint64(c.Warmup),
 		cause:  &expiry{},
 	}
@@ -115,7 +114,7 @@ type AdaptiveSnapshot struct {
 func (a *Adaptive) Snapshot() AdaptiveSnapshot {
 	var calls uint64
 	for i := range shard.N {
-		calls += a.counts.At(i).calls.Load()
+		calls += a.calls.At(i).Load()
 	}
 	s := AdaptiveSnapshot{
 		Limit:     a.Current(),
@@ -164,10 +163,9 @@ func (a *Adaptive) timedOut() {
 
 // completed teaches a that a call ended within its limit, after took.
 func (a *Adaptive) completed(took time.Duration) {
-	s := a.counts.Get()
-	s.calls.Add(1)
-	step := s.pending.Add(1)%a.batch == 0
-	a.counts.Put(s)
+	c := a.calls.Get()
+	step := c.Add(1)&a.mask == 0
+	a.calls.Put(c)
 	if h := a.hist.Load(); h != nil {
 		h.add(took)
 		a.warmedBy(h)
