@@ -114,7 +114,8 @@
 // Warmup calls instead of r steps at a time.
 //
 // Measured under [testing/synctest] (the test TestAdaptive_syntheticTargets),
-// after the warm-up, 20,000 to 100,000 calls per row:
+// over 20,000 (r = 1%) or 100,000 (r = 0.1%) calls that follow the warm-up
+// and 10/r calls more; the bimodal's two modes are lognormal with σ 0.3:
 //
 //	workload                          r      realised   mean limit / true quantile
 //	lognormal, median 20ms, σ 0.6     1%     1.005%     1.012
