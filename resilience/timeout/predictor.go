@@ -186,7 +186,8 @@ type PredictorSnapshot struct {
 	// exceeded the model's limit, Rate the share.
 	Calls, Timeouts uint64
 	Rate            float64
-	// Fallback is the fallback's snapshot.
+	// Fallback is the fallback's snapshot. Its Skipped counts the calls
+	// that taught neither learner.
 	Fallback AdaptiveSnapshot
 }
 
