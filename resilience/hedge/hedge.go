@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/steadyhq/steady/internal/attempt"
 	"github.com/steadyhq/steady/resilience"
 )
 
@@ -125,7 +126,8 @@ type call[T any] struct {
 	cancel context.CancelFunc
 	delay  time.Duration
 
-	discard func(T) // releases a losing result; may be nil
+	discard func(T)       // releases a losing result; may be nil
+	mark    *attempt.Mark // set when a hedge starts; nil without a learner
 
 	mu      sync.Mutex
 	over    bool        // the call has returned: hedges' results are discarded
@@ -139,7 +141,13 @@ type call[T any] struct {
 func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T], discard func(T)) (T, error) {
 	h.calls.Add(1)
 	c := &call[T]{h: h, next: next, delay: h.Delay(), discard: discard}
-	c.ctx, c.cancel = context.WithCancel(ctx)
+	actx := ctx
+	if attempt.Enabled() {
+		// Karn's rule: once a hedge starts, neither attempt teaches an
+		// adaptive timeout inside (which of them answered is ambiguous).
+		actx, c.mark = attempt.With(ctx)
+	}
+	c.ctx, c.cancel = context.WithCancel(actx)
 	defer c.cancel()
 	start := time.Now()
 	c.mu.Lock()
@@ -221,6 +229,9 @@ func (c *call[T]) fire() {
 		h.denied.Add(1)
 		c.mu.Unlock()
 		return
+	}
+	if c.mark != nil {
+		c.mark.Set()
 	}
 	if c.started == 0 {
 		h.hedged.Add(1)
