@@ -258,6 +258,14 @@ func runLimited[T any](ctx context.Context, d time.Duration, cause *expiry, timi
 		start = time.Now()
 	}
 	v, err := next(tctx)
+	o, err := settle(ctx, tctx, d, cause, timing, start, err)
+	return v, o, err
+}
+
+// settle returns what a call under a limit of d that ended with err, on
+// tctx (derived from ctx with cause), tells a learner, and err, wrapped
+// in an [*Error] when the limit fired. start is when it began, if timing.
+func settle(ctx, tctx context.Context, d time.Duration, cause *expiry, timing bool, start time.Time, err error) (outcome, error) {
 	var o outcome
 	if timing {
 		o.took = time.Since(start)
@@ -285,7 +293,35 @@ func runLimited[T any](ctx context.Context, d time.Duration, cause *expiry, timi
 			}
 		}
 	}
-	return v, o, err
+	return o, err
+}
+
+// Start is [WithAdaptive] applied by hand, for work whose context must
+// outlive the function that starts it, such as an HTTP response body read
+// after RoundTrip has returned. It returns a context that expires at a's
+// current limit, or at ctx's deadline if that is sooner, and end, to call
+// once when the work is over with its error (nil for a success). end
+// teaches a from the outcome, releases the context, and returns err,
+// wrapped in an [*Error] naming the limit when the limit fired. Calls of
+// end after the first only return their err as the first would wrap it,
+// and teach nothing.
+func (a *Adaptive) Start(ctx context.Context) (context.Context, func(err error) error) {
+	d := a.Current()
+	tctx, cancel := context.WithTimeoutCause(ctx, d, a.cause)
+	timing := a.hist.Load() != nil
+	var start time.Time
+	if timing {
+		start = time.Now()
+	}
+	var once atomic.Bool
+	return tctx, func(err error) error {
+		o, err := settle(ctx, tctx, d, a.cause, timing, start, err)
+		if once.CompareAndSwap(false, true) {
+			a.learn(tctx, o)
+			cancel()
+		}
+		return err
+	}
 }
 
 // learn teaches a from one call's outcome, unless the call must not teach

@@ -351,3 +351,32 @@ func TestAdaptive_concurrent(t *testing.T) {
 		}
 	})
 }
+
+// Start applies the adaptive limit by hand: the context expires at the
+// limit, end teaches the limit and wraps the error, once.
+func TestAdaptive_startByHand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newAdaptive(t, timeout.AdaptiveConfig{Max: 100 * time.Millisecond})
+		ctx, end := a.Start(t.Context())
+		<-ctx.Done()
+		err := end(ctx.Err())
+		var te *timeout.Error
+		if !errors.As(err, &te) || te.Duration != 100*time.Millisecond || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("end = %v, want a *timeout.Error of 100ms", err)
+		}
+		if err2 := end(ctx.Err()); !errors.As(err2, &te) {
+			t.Errorf("a second end = %v, want the same wrapping", err2)
+		}
+		if s := a.Snapshot(); s.Calls != 1 || s.Timeouts != 1 {
+			t.Errorf("Snapshot = %+v, want one call, one timeout (taught once)", s)
+		}
+		ctx, end = a.Start(t.Context())
+		time.Sleep(10 * time.Millisecond)
+		if err := end(nil); err != nil || ctx.Err() == nil {
+			t.Errorf("end(nil) = %v, ctx.Err() = %v; want nil and the context released", err, ctx.Err())
+		}
+		if s := a.Snapshot(); s.Calls != 2 || s.Timeouts != 1 {
+			t.Errorf("Snapshot = %+v, want two calls", s)
+		}
+	})
+}
