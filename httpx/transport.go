@@ -92,6 +92,12 @@ func (t *Transport) Hedgers() map[string]*hedge.Hedger {
 	return t.pipe.hedgers()
 }
 
+// AdaptiveTimeouts returns the adaptive limits the Transport keeps (see
+// [Config.AdaptiveTimeout]), by host, as [Client.AdaptiveTimeouts] does.
+func (t *Transport) AdaptiveTimeouts() map[string]*timeout.Adaptive {
+	return t.pipe.adaptives()
+}
+
 // Budgets returns the retry budgets the Transport uses (see
 // [Config.Budget]), by host, as [Client.Budgets] does.
 func (t *Transport) Budgets() map[string]budget.Budget {
@@ -127,7 +133,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	why := noRetry(req, &t.cfg)
-	rt := &roundTrip{t: t, req: req, retries: why == "" && t.cfg.Retry != nil, hedged: why == "" && h.hedger != nil}
+	rt := &roundTrip{t: t, req: req, retries: why == "" && t.cfg.Retry != nil, hedged: why == "" && h.hedger != nil, adaptive: h.adaptive}
 	resp, err := h.pipe(why == "")(rt.attempt)(ctx)
 	logNotRetried(ctx, &t.cfg, req, why, err)
 	last, attempts := rt.finish()
@@ -202,10 +208,11 @@ func (c *outcome) record(err error) {
 // roundTrip is the state of one RoundTrip's attempts. Hedged attempts run
 // at once, so its counts are guarded by mu.
 type roundTrip struct {
-	t       *Transport
-	req     *http.Request
-	retries bool // a failed attempt may be followed by another
-	hedged  bool // attempts may run at once (Config.Hedge)
+	t        *Transport
+	req      *http.Request
+	retries  bool              // a failed attempt may be followed by another
+	hedged   bool              // attempts may run at once (Config.Hedge)
+	adaptive *timeout.Adaptive // the host's learned limit, or nil
 
 	mu       sync.Mutex
 	attempts int
@@ -259,7 +266,15 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 	if rt.hedged {
 		ctx, cancel, follow = detach(ctx, req.Context())
 	}
-	if rt.t.limit != nil {
+	wrap := rt.t.limitError
+	switch {
+	case rt.adaptive != nil:
+		var end func(error) error
+		ctx, end = rt.adaptive.Start(ctx)
+		release := cancel
+		cancel = func() { _ = end(nil); release() }
+		wrap = func(_ context.Context, err error) error { return end(err) }
+	case rt.t.limit != nil:
 		var stop context.CancelFunc
 		ctx, stop = rt.t.limit.Start(ctx)
 		release := cancel
@@ -278,7 +293,7 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		follow()
 	}
 	if err != nil {
-		err = rt.t.limitError(ctx, redactErr(err, req.URL, context.Cause(ctx)))
+		err = wrap(ctx, redactErr(err, req.URL, context.Cause(ctx)))
 		cancel()
 		return nil, err
 	}
@@ -292,14 +307,14 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		// so that retry, the breaker and the metrics see it; RoundTrip
 		// still hands the response back, as a RoundTripper must.
 		if rt.retries || rt.hedged {
-			rt.t.holdErrorBody(ctx, resp, cancel)
+			holdErrorBody(ctx, resp, cancel, wrap)
 		} else {
-			resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
+			resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, wrap: wrap}
 		}
 		rt.keep(resp)
 		return resp, newStatusError(req, resp)
 	}
-	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, wrap: wrap}
 	return resp, nil
 }
 
@@ -324,7 +339,7 @@ func detach(attempt, caller context.Context) (ctx context.Context, cancel contex
 // attempt's context at once: the response may wait out a backoff, longer
 // than the attempt's limit, before it is discarded or returned. A longer
 // body keeps streaming after the part already read.
-func (t *Transport) holdErrorBody(ctx context.Context, resp *http.Response, cancel context.CancelFunc) {
+func holdErrorBody(ctx context.Context, resp *http.Response, cancel context.CancelFunc, wrap func(context.Context, error) error) {
 	raw := resp.Body
 	data, err := io.ReadAll(io.LimitReader(raw, drainLimit+1))
 	if err == nil && len(data) <= drainLimit {
@@ -342,7 +357,7 @@ func (t *Transport) holdErrorBody(ctx context.Context, resp *http.Response, canc
 			io.Reader
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(data), rest), raw},
-		ctx: ctx, cancel: cancel, t: t,
+		ctx: ctx, cancel: cancel, wrap: wrap,
 	}
 }
 
@@ -375,9 +390,9 @@ type attemptBody struct {
 	io.ReadCloser
 	ctx     context.Context
 	cancel  context.CancelFunc
-	t       *Transport
-	outcome *outcome    // nil for a body that settles nothing
-	stop    func() bool // stops the settling on the context's end
+	wrap    func(context.Context, error) error // the attempt limit's error, if it fired
+	outcome *outcome                           // nil for a body that settles nothing
+	stop    func() bool                        // stops the settling on the context's end
 }
 
 // settleWith makes the body settle c when it ends.
@@ -386,7 +401,7 @@ func (b *attemptBody) settleWith(c *outcome) {
 	b.stop = context.AfterFunc(b.ctx, func() {
 		// Settled already (the body ended first, and canceled the
 		// context), or the body was left unread past the context's end.
-		c.settle(b.t.limitError(b.ctx, context.Cause(b.ctx)))
+		c.settle(b.wrap(b.ctx, context.Cause(b.ctx)))
 	})
 }
 
@@ -406,7 +421,7 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		b.end(nil) // the whole body is in: nothing left to bound
 	case err != nil:
-		err = b.t.limitError(b.ctx, sanitize(err, context.Cause(b.ctx)))
+		err = b.wrap(b.ctx, sanitize(err, context.Cause(b.ctx)))
 		b.end(err)
 	}
 	return n, err
