@@ -131,8 +131,9 @@
 // ended for a reason of the caller's, so both are skipped, as is a
 // rejection (fn refused to run, e.g. an open breaker inside the timeout).
 // An error within the limit counts as a call that did not time out. And by
-// Karn's rule, a retry's later attempts teach nothing (retry.Retry marks
-// them; so will a hedge): their latency is partly the retry's doing.
+// Karn's rule, a retry's later attempts and the attempts of a hedged call
+// teach nothing (retry.Retry and hedge.Hedge mark them): their latency is
+// partly the retry's or the hedge's doing.
 // [AdaptiveSnapshot] counts the calls of each kind and the realised rate.
 // Set Max no longer than the deadlines your callers give, or few calls will
 // teach it.
