@@ -58,7 +58,9 @@ func (s scenario) outage(d time.Duration) (from, to time.Duration, ok bool) {
 }
 
 // at scales a point of the 8 s timeline to a run of length d.
-func at(d, t time.Duration) time.Duration { return time.Duration(float64(t) * float64(d) / float64(fullLength)) }
+func at(d, t time.Duration) time.Duration {
+	return time.Duration(float64(t) * float64(d) / float64(fullLength))
+}
 
 func outageWindow(d time.Duration) (time.Duration, time.Duration) {
 	return at(d, 2500*time.Millisecond), at(d, 5500*time.Millisecond)
@@ -79,9 +81,11 @@ var scenarios = []scenario{
 		faults: func(time.Duration) []chaos.Fault { return []chaos.Fault{baseLatency, chaos.Status(503).Rate(0.3)} },
 	},
 	{
-		name:   "stragglers",
-		what:   "5% of requests take 400 ms more: `Stragglers(0.05, 400ms)`; base latency uniform 1-3 ms.",
-		faults: func(time.Duration) []chaos.Fault { return []chaos.Fault{baseLatency, chaos.Stragglers(0.05, 400*time.Millisecond)} },
+		name: "stragglers",
+		what: "5% of requests take 400 ms more: `Stragglers(0.05, 400ms)`; base latency uniform 1-3 ms.",
+		faults: func(time.Duration) []chaos.Fault {
+			return []chaos.Fault{baseLatency, chaos.Stragglers(0.05, 400*time.Millisecond)}
+		},
 	},
 	{
 		name: "hangs",
