@@ -43,7 +43,6 @@ package scenarios_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -314,9 +313,6 @@ func steadyClient(url string) (func(context.Context) error, func(), error) {
 	}
 	return do, tr.CloseIdleConnections, nil
 }
-
-// errUnfinished marks a request the harness gave up waiting for.
-var errUnfinished = errors.New("scenarios: request unfinished")
 
 // clientDoc says, for RESULTS.md, how each client is configured (the table
 // at the top of this file, in short).

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,12 +102,14 @@ type result struct {
 	latency          []time.Duration // of every logical request, sorted; failures at the moment they failed
 	overDeadline     int             // requests that took longer than deadline + slack
 	slowest          time.Duration   // the longest request
+	slowestErr       error           // its error, if it failed
 	upstream         int             // requests the server received
 	inOutage         int             // of which during the outage; -1 when the scenario has none
 	peak             int64           // the most requests in flight at the server
 	goroutinesLeft   int             // runtime.NumGoroutine after the run, settled, minus before
 	injected         chaos.Stats     // what the faults did
 	wall             time.Duration   // the run, from the first arrival to the last answer
+	load             string          // the 1-minute load average at the end of the run
 }
 
 func (r result) successPct() float64 { return 100 * float64(r.succeeded) / float64(r.requests) }
@@ -181,6 +184,7 @@ func run(sc scenario, cl client, d time.Duration) (result, error) {
 		<-done
 	}
 	res.wall = time.Since(t0)
+	res.load = strings.Fields(loadavg())[0]
 	res.injected = in.Snapshot()
 
 	closeClient()
@@ -204,7 +208,9 @@ func run(sc scenario, cl client, d time.Duration) (result, error) {
 		if took > deadline+slack {
 			res.overDeadline++
 		}
-		res.slowest = max(res.slowest, took)
+		if took > res.slowest {
+			res.slowest, res.slowestErr = took, o.err
+		}
 	}
 	slices.Sort(res.latency)
 	return res, unfinished

