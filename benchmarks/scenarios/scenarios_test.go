@@ -1,10 +1,12 @@
 package scenarios_test
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"regexp"
 	"runtime"
 	"strings"
@@ -294,6 +296,20 @@ func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f ms", f)
 }
 
+// commit returns the short hash of the checked-out commit, "+ changes" when
+// the tree differs from it, or "unknown" without git.
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := "`" + strings.TrimSpace(string(out)) + "`"
+	if st, err := exec.Command("git", "status", "--porcelain", "--", "..", "../..").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		c += " + uncommitted changes"
+	}
+	return c
+}
+
 // loadavg returns the first line of /proc/loadavg, or "unknown".
 func loadavg() string {
 	b, err := os.ReadFile("/proc/loadavg")
@@ -308,6 +324,7 @@ func report(all [][]result, cmd string, began time.Time, took time.Duration, loa
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Scenario suite: results\n\n")
 	fmt.Fprintf(&b, "Written by `%s` (see README.md).\n\n", cmd)
+	fmt.Fprintf(&b, "- steady: commit %s (the tree the run used)\n", commit())
 	fmt.Fprintf(&b, "- Go: `%s %s/%s`; GOMAXPROCS %d, %d CPUs\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Fprintf(&b, "- Date: %s; the whole run took %s\n", began.UTC().Format("2006-01-02 15:04 MST"), took.Round(time.Second))
 	fmt.Fprintf(&b, "- Load average (/proc/loadavg) before: `%s`; after: `%s`. The machine is shared: other work may have loaded the CPU during the run.\n", loadBefore, loadAfter)
