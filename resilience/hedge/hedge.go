@@ -131,6 +131,7 @@ type call[T any] struct {
 
 	mu      sync.Mutex
 	over    bool        // the call has returned: hedges' results are discarded
+	won     atomic.Bool // an attempt succeeded first; the others lost
 	closed  bool        // the first attempt has returned: no more hedges
 	fired   bool        // the delay passed while the first attempt ran
 	started int         // hedges started
@@ -155,6 +156,9 @@ func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T], discard
 	c.mu.Unlock()
 
 	v, err := next(c.ctx)
+	if err == nil {
+		c.won.CompareAndSwap(false, true) // the hedges, if any, lost
+	}
 
 	c.mu.Lock()
 	c.closed = true
@@ -248,13 +252,17 @@ func (c *call[T]) fire() {
 	h.running.Add(1)
 	v, err := c.next(c.ctx)
 	h.running.Add(-1)
-	if b := h.s.budget; b != nil && (err == nil || c.ctx.Err() == nil) {
-		// A hedge canceled because another attempt won, or because the
-		// caller gave up, says nothing about the dependency.
-		b.Done(true, err == nil || answered(err))
-	}
-	if err == nil {
+	won := err == nil && c.won.CompareAndSwap(false, true)
+	if won {
 		c.cancel() // the first attempt, and the other hedges, lost
+	}
+	if b := h.s.budget; b != nil && (won || err != nil && c.ctx.Err() == nil) {
+		// A hedge that won paid off; one that failed on its own says how
+		// the dependency is. A hedge that lost (canceled, or answering
+		// after another attempt had) is not reported, and so keeps the
+		// token it took: a hedge that does not shorten the call is load
+		// for nothing, and under overload most hedges lose.
+		b.Done(true, won || answered(err))
 	}
 	c.mu.Lock()
 	if !c.over {
