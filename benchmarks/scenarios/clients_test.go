@@ -15,7 +15,8 @@ package scenarios_test
 // | failsafe-hedge     | as failsafe-retry              | 4        | as failsafe-retry                                       | as failsafe-retry                                  | + hedgepolicy.NewBuilderWithDelay(50 ms) (fixed delay, 1 hedge, the loser canceled): With(retry, hedge, timeout) |
 // | retryablehttp      | http.Client.Timeout 200 ms     | 4        | DefaultBackoff: 50 ms × 2^n up to 1 s, no jitter (it has none); Retry-After on 429/503 | DefaultRetryPolicy: connection errors, 429, 5xx except 501 | RetryMax 3, RetryWaitMin 50 ms, RetryWaitMax 1 s, Logger nil |
 // | steady-apicall     | 200 ms                         | 4        | retry.DefaultConfig: 100 ms × 2^n, jitter [d/2, 3d/2]; Retry-After honoured while it fits the deadline | connection errors, timeouts, 408, 429, 5xx except 501 | httpx.APICallWithRetry(ctx, url, 200*time.Millisecond, 3) |
-// | steady-client      | Config.Timeout 200 ms          | 4        | retry.Config{BaseDelay 50 ms, MaxDelay 1 s, Multiplier 2, Jitter}; Retry-After capped at MaxDelay (1 s) | as steady-apicall | + Config.Breaker per host: ConsecutiveFailures 5, FailureRate 0.5 over Window 10 s with MinRequests 20, OpenTimeout 1 s, 1 probe |
+// | steady-client      | Config.Timeout 200 ms          | 4        | retry.Config{BaseDelay 50 ms, MaxDelay 1 s, Multiplier 2, Jitter}; Retry-After capped at MaxDelay (1 s) | as steady-apicall | + Config.Breaker per host: ConsecutiveFailures 5, FailureRate 0.5 over Window 10 s with MinRequests 20, OpenTimeout 1 s, 1 probe; the default retry budget (since issue 11) |
+// | steady-full        | adaptive, ceiling 200 ms       | 4        | as steady-client                                        | as steady-apicall                                  | steady-client + AdaptiveTimeout, Hedge (adaptive delay, 5%), Breaker.MaxWaiting 1000 (see steadyFullConfig) |
 //
 // Why these breaker settings (steady-client): a careful user guarding an
 // API called at hundreds of requests a second wants a dead host detected
@@ -58,7 +59,9 @@ import (
 
 	"github.com/steadyhq/steady/httpx"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 // The settings shared by the clients that have them.
@@ -90,6 +93,7 @@ var clients = []client{
 	{name: "retryablehttp", make: retryableClient},
 	{name: "steady-apicall", quick: true, make: steadyAPICall},
 	{name: "steady-client", quick: true, make: steadyClient},
+	{name: "steady-full", quick: true, make: steadyFull},
 }
 
 // newTransport returns a transport of the run's own: http.DefaultTransport's
@@ -314,6 +318,42 @@ func steadyClient(url string) (func(context.Context) error, func(), error) {
 	return do, tr.CloseIdleConnections, nil
 }
 
+// steadyFullConfig is steady-client with what issues 10 and 11 added, as
+// a careful user would set it for an API called a few hundred times a
+// second, chosen before looking at results:
+//
+//   - AdaptiveTimeout under the 200 ms ceiling: TargetRate 1% (a limit at
+//     about the p99 of an attempt), Warmup 200 calls (a second of
+//     traffic), Min 10 ms (no limit below what a stall of the machine
+//     takes);
+//   - Hedge with an adaptive delay for 5% of calls (the default), MaxDelay
+//     100 ms (a hedge later than half the attempt timeout is of little
+//     use);
+//   - Breaker MaxWaiting 1000: calls wait for the recovery within their
+//     deadline;
+//   - the default retry budget (budget.Adaptive per host), as every
+//     Client with Retry now has; steady-client has it too.
+func steadyFullConfig(hc *http.Client) httpx.Config {
+	cfg := steadyClientConfig(hc)
+	cfg.AdaptiveTimeout = &timeout.AdaptiveConfig{TargetRate: 0.01, Warmup: 200, Min: 10 * time.Millisecond}
+	cfg.Hedge = &hedge.Config{TargetRate: 0.05, MaxDelay: 100 * time.Millisecond}
+	cfg.Breaker.MaxWaiting = 1000
+	return cfg
+}
+
+func steadyFull(url string) (func(context.Context) error, func(), error) {
+	tr := newTransport()
+	c, err := httpx.NewClient(steadyFullConfig(&http.Client{Transport: tr}))
+	if err != nil {
+		return nil, nil, fmt.Errorf("steady-full: %w", err)
+	}
+	do := func(ctx context.Context) error {
+		_, err := c.Get(ctx, url)
+		return err
+	}
+	return do, tr.CloseIdleConnections, nil
+}
+
 // clientDoc says, for RESULTS.md, how each client is configured (the table
 // at the top of this file, in short).
 var clientDoc = map[string]string{
@@ -324,5 +364,6 @@ var clientDoc = map[string]string{
 	"failsafe-hedge":   "failsafe-retry with a hedge, `failsafe.With(retry, hedge, timeout)`: `hedgepolicy.NewBuilderWithDelay(50ms)` (a fixed delay; 1 hedge; the loser canceled)",
 	"retryablehttp":    "hashicorp/go-retryablehttp v0.7.8: `RetryMax 3`, `RetryWaitMin 50ms`, `RetryWaitMax 1s` (`DefaultBackoff`: 50 ms × 2ⁿ, no jitter; Retry-After on 429/503), `DefaultRetryPolicy`, `HTTPClient.Timeout 200ms` per attempt",
 	"steady-apicall":   "`httpx.APICallWithRetry(ctx, url, 200ms, 3)`: 4 attempts of 200 ms, `retry.DefaultConfig()` backoff (100 ms × 2ⁿ, jitter), Retry-After honoured while it fits the deadline; steady's shared transport",
-	"steady-client":    "`httpx.NewClient`: `Timeout 200ms`; `Retry{MaxAttempts 4, BaseDelay 50ms, MaxDelay 1s, Multiplier 2, Jitter}` (Retry-After capped at 1 s); `Breaker{ConsecutiveFailures 5, FailureRate 0.5, MinRequests 20, Window 10s, OpenTimeout 1s, HalfOpenRequests 1}` per host, outside the retries",
+	"steady-client":    "`httpx.NewClient`: `Timeout 200ms`; `Retry{MaxAttempts 4, BaseDelay 50ms, MaxDelay 1s, Multiplier 2, Jitter}` (Retry-After capped at 1 s); `Breaker{ConsecutiveFailures 5, FailureRate 0.5, MinRequests 20, Window 10s, OpenTimeout 1s, HalfOpenRequests 1}` per host, outside the retries; since issue 11, the default retry budget (a `budget.Adaptive` per host)",
+	"steady-full":      "steady-client plus what issues 10 and 11 added: `AdaptiveTimeout{TargetRate 0.01, Warmup 200, Min 10ms}` under the 200 ms ceiling, `Hedge{TargetRate 0.05, MaxDelay 100ms}` (adaptive delay), `Breaker.MaxWaiting 1000`; the default retry budget",
 }
