@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/httpx"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
@@ -100,4 +102,35 @@ func TestAdaptiveTimeout_learnsPerHostAndCutsAHang(t *testing.T) {
 			assert.GreaterOrEqual(t, a.Snapshot().Timeouts, uint64(1), "the hang taught the limit")
 		})
 	}
+}
+
+// With Hedge too, a Client's learned limit bounds each hedged group and
+// learns from every call, hedged or not, so it does not drift down to the
+// hedge delay; a Transport takes one of the two.
+func TestAdaptiveTimeout_withHedge(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request, hit int64) {
+		if n.Add(1)%10 == 0 {
+			sleep(r, 50*time.Millisecond) // a straggler: the hedge answers for it
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	cfg := httpx.Config{
+		Timeout:         2 * time.Second,
+		AdaptiveTimeout: &timeout.AdaptiveConfig{TargetRate: 0.01, Min: 100 * time.Millisecond, Warmup: 50},
+		Hedge:           &hedge.Config{Delay: 10 * time.Millisecond},
+	}
+	c := httptestClient(t, cfg)
+	for range 100 {
+		_, _ = c.Get(t.Context(), srv.URL)
+	}
+	for _, a := range c.AdaptiveTimeouts() {
+		s := a.Snapshot()
+		assert.Zero(t, s.Skipped, "hedged calls teach the limit too: %+v", s)
+		assert.EqualValues(t, 100, s.Calls)
+	}
+	_, err := httpx.NewTransport(nil, cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Config.AdaptiveTimeout")
 }

@@ -34,7 +34,9 @@ type Config struct {
 	// dependency that slows down raises its limit rather than failing at
 	// the old one. Timeout, when set, is the ceiling: AdaptiveTimeout.Max
 	// defaults to it and may not exceed it; without Timeout, Max must be
-	// set. Attempts that were retried or hedged do not teach the limit.
+	// set. Retried attempts do not teach the limit. With Hedge too, a
+	// Client's learned limit bounds each hedged group of attempts, and
+	// each attempt keeps Timeout; a Transport takes only one of the two.
 	// Client.AdaptiveTimeouts and Transport.AdaptiveTimeouts show them.
 	AdaptiveTimeout *timeout.AdaptiveConfig
 

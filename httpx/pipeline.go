@@ -177,7 +177,13 @@ func (p *policies[T]) add(host string) (*hostPipes[T], error) {
 			}
 			h.hedger, hp = hd, hedge.Hedge[T](hd, opts...)
 		}
-		tp := p.timeout
+		// The attempt limit: the fixed Timeout, or the host's learned one.
+		// With a hedge too, the learned limit goes outside the hedge and
+		// bounds each hedged group, which is what it learns from (inside,
+		// it would learn only from the attempts no hedge overtook, the
+		// fast ones, and drift down); each attempt keeps the fixed
+		// Timeout, the ceiling.
+		tp, ap := p.timeout, resilience.Policy[T](nil)
 		if p.adaptive != nil {
 			a, err := timeout.NewAdaptive(*p.adaptive)
 			if err != nil {
@@ -185,13 +191,16 @@ func (p *policies[T]) add(host string) (*hostPipes[T], error) {
 			}
 			h.adaptive = a
 			if !p.manual {
-				tp = timeout.WithAdaptive[T](a)
+				ap = timeout.WithAdaptive[T](a)
 			}
 		}
-		h.noRetry = compose(p.monitor, cb, nil, nil, tp)
+		h.noRetry = compose(p.monitor, cb, nil, nil, nil, orElse(ap, tp))
 		h.withRetry = h.noRetry
-		if rp != nil || hp != nil {
-			h.withRetry = compose(p.monitor, cb, rp, hp, tp)
+		switch {
+		case hp != nil:
+			h.withRetry = compose(p.monitor, cb, rp, ap, hp, tp)
+		case rp != nil:
+			h.withRetry = compose(p.monitor, cb, rp, nil, nil, orElse(ap, tp))
 		}
 		if len(p.hosts) >= maxHosts {
 			p.evictOne()
@@ -235,6 +244,14 @@ func (p *policies[T]) evictOne() {
 	case foundAny:
 		delete(p.hosts, any)
 	}
+}
+
+// orElse returns a, or b if a is nil.
+func orElse[T any](a, b resilience.Policy[T]) resilience.Policy[T] {
+	if a != nil {
+		return a
+	}
+	return b
 }
 
 // compose composes the policies that are not nil, outermost first.

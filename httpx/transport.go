@@ -64,6 +64,12 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Hedge != nil && cfg.AdaptiveTimeout != nil {
+		// A Transport's learned limit covers each attempt, body and all;
+		// with hedges it would learn only from the attempts no hedge
+		// overtook, and drift down.
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "Config.AdaptiveTimeout", Value: "set with Config.Hedge", Want: "one of the two for a Transport (a Client takes both)"}
+	}
 	if cfg.Retry != nil {
 		r := *cfg.Retry
 		cfg.Retry = &r

@@ -103,7 +103,7 @@ func (l *learner) firstWindow() int64 { return max(20, int64(math.Ceil(firstSlow
 // changeWindow is the window after a clear change: about one call slower
 // than the target quantile, enough to see a change as large again.
 func (l *learner) changeWindow() int64 { return max(20, int64(math.Ceil(1/l.rate))) }
-func (l *learner) lastWindow() int64  { return max(20, int64(math.Ceil(lastSlow/l.rate))) }
+func (l *learner) lastWindow() int64   { return max(20, int64(math.Ceil(lastSlow/l.rate))) }
 
 // current returns the delay.
 func (l *learner) current() time.Duration { return time.Duration(l.delay.Load()) }

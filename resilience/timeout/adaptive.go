@@ -40,6 +40,8 @@ type Adaptive struct {
 	// shared limit is written once per batch, not on every call.
 	calls    shard.Set[atomic.Uint64]
 	timeouts atomic.Uint64 // calls that taught the limit and timed out
+	streak   atomic.Int64  // timeouts in a row since the last call within the limit
+	shift    int64         // a streak this long means the latency shifted up
 	skipped  shard.Counter // calls that taught nothing
 
 	cause *expiry // the context cause of this Adaptive's limits
@@ -78,6 +80,10 @@ func newAdaptive(c AdaptiveConfig) *Adaptive {
 		warmup: uint64(c.Warmup),
 		cause:  &expiry{},
 	}
+	// A streak of n timeouts has probability about r^n under a limit
+	// that is right; from the n where that is below one in a billion (5
+	// for r = 1%, and never fewer than 4), the latency has shifted.
+	a.shift = max(4, int64(math.Ceil(9/math.Log10(1/r))))
 	a.limit.Store(math.Float64bits(a.max))
 	a.hist.Store(new(histogram))
 	return a
@@ -151,6 +157,17 @@ func (a *Adaptive) timedOut() {
 		a.warmedBy(h)
 		return
 	}
+	if a.streak.Add(1) >= a.shift {
+		// Timeouts in a row, which a right limit almost never sees: the
+		// dependency got slower than the limit. Climbing from here by a
+		// step per timeout would fail the calls meanwhile (and, with a
+		// breaker, could open it and starve the loop of calls). Go to
+		// Max and estimate afresh from the next Warmup calls.
+		a.limit.Store(math.Float64bits(a.max))
+		a.streak.Store(0)
+		a.hist.CompareAndSwap(nil, new(histogram))
+		return
+	}
 	if a.scale(a.up) == a.max {
 		// Timeouts pushed the limit to Max: the dependency got slower
 		// than anything the loop knew. Estimate afresh, as in the
@@ -163,6 +180,9 @@ func (a *Adaptive) timedOut() {
 
 // completed teaches a that a call ended within its limit, after took.
 func (a *Adaptive) completed(took time.Duration) {
+	if a.streak.Load() != 0 { // read first: most calls write nothing shared
+		a.streak.Store(0)
+	}
 	c := a.calls.Get()
 	step := c.Add(1)&a.mask == 0
 	a.calls.Put(c)

@@ -380,3 +380,38 @@ func TestAdaptive_startByHand(t *testing.T) {
 		}
 	})
 }
+
+// A streak of timeouts that a right limit almost never sees (5 in a row
+// for r = 1%) means the dependency got slower: the limit goes to Max at
+// once and learns afresh, instead of failing calls while it climbs.
+func TestAdaptive_aStreakOfTimeoutsGoesToMax(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newAdaptive(t, timeout.AdaptiveConfig{TargetRate: 0.01, Max: time.Second, Warmup: 100})
+		var lat time.Duration
+		call := timeout.WithAdaptive[int](a)(func(ctx context.Context) (int, error) {
+			select {
+			case <-time.After(lat):
+				return 1, nil
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		})
+		lat = 10 * time.Millisecond
+		for a.Snapshot().WarmingUp {
+			_, _ = call(t.Context())
+		}
+		if a.Current() >= 100*time.Millisecond {
+			t.Fatalf("limit %v after the warm-up on 10ms calls", a.Current())
+		}
+		lat = 200 * time.Millisecond // 20× slower
+		failed := 0
+		for range 10 {
+			if _, err := call(t.Context()); err != nil {
+				failed++
+			}
+		}
+		if failed != 5 || a.Current() != time.Second || !a.Snapshot().WarmingUp {
+			t.Errorf("%d calls failed, limit %v (warming up: %v); want 5 failures, then Max and a new warm-up", failed, a.Current(), a.Snapshot().WarmingUp)
+		}
+	})
+}

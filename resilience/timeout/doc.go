@@ -108,10 +108,14 @@
 // calls time out: the limit drifts up while too many calls time out and
 // down while too few do, so it settles at the (1-r) quantile whatever the
 // censoring hides. A dependency that turns slower than the limit makes
-// every call time out, and each timeout raises the limit by about 5%,
-// until it reaches Max; it cannot collapse. Pinned at Max, it warms up
-// again, so that when the dependency recovers the limit comes down after
-// Warmup calls instead of r steps at a time.
+// every call time out, and each timeout raises the limit by about 5%; a
+// streak of timeouts that a right limit would almost never see (one with a
+// probability under 1e-9: 5 in a row for r = 1%, 4 for r = 0.1%) sends it
+// straight to Max with a new warm-up, so the calls do not fail while the
+// limit climbs (and a breaker around them does not open on those
+// failures). It cannot collapse. Pinned at Max, it warms up again, so that
+// when the dependency recovers the limit comes down after Warmup calls
+// instead of r steps at a time.
 //
 // Measured under [testing/synctest] (the test TestAdaptive_syntheticTargets),
 // over 20,000 (r = 1%) or 100,000 (r = 0.1%) calls that follow the warm-up
