@@ -47,6 +47,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -59,6 +60,7 @@ import (
 
 	"github.com/steadyhq/steady/httpx"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/bulkhead"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
@@ -78,7 +80,8 @@ const (
 // answer and read its body whole.
 type client struct {
 	name  string
-	quick bool // also runs in quick mode
+	quick bool     // also runs in quick mode
+	only  []string // the scenarios it runs in; nil: all
 	// make returns the request function for one run against url, and a
 	// function that closes what the run opened (idle connections).
 	make func(url string) (do func(ctx context.Context) error, closeFn func(), err error)
@@ -94,6 +97,12 @@ var clients = []client{
 	{name: "steady-apicall", quick: true, make: steadyAPICall},
 	{name: "steady-client", quick: true, make: steadyClient},
 	{name: "steady-full", quick: true, make: steadyFull},
+	{name: "steady-bulkhead", quick: true, only: []string{"overload"}, make: steadyBulkhead},
+}
+
+// runsIn reports whether cl runs in the scenario named sc.
+func (cl client) runsIn(sc string) bool {
+	return cl.only == nil || slices.Contains(cl.only, sc)
 }
 
 // newTransport returns a transport of the run's own: http.DefaultTransport's
@@ -354,6 +363,29 @@ func steadyFull(url string) (func(context.Context) error, func(), error) {
 	return do, tr.CloseIdleConnections, nil
 }
 
+// steadyBulkhead is steady-full behind a bulkhead sized for the overload
+// scenario's dependency, as a user who knows a dependency's capacity would
+// size it, by Little's law: it serves about 200 requests a second at about
+// 20 ms each, so about 4 at a time; a call waits at most one service time
+// (25 ms) for a slot, and beyond 4 waiting it is refused at once. It runs
+// only in the overload scenario: a bulkhead sized for one dependency says
+// nothing about the others.
+func steadyBulkhead(url string) (func(context.Context) error, func(), error) {
+	do, closeFn, err := steadyFull(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := bulkhead.New(bulkhead.Config{Name: "overload", MaxConcurrent: 4, MaxQueue: 4, QueueTimeout: 25 * time.Millisecond})
+	if err != nil {
+		return nil, nil, fmt.Errorf("steady-bulkhead: %w", err)
+	}
+	limited := bulkhead.Limit[struct{}](b)(func(ctx context.Context) (struct{}, error) { return struct{}{}, do(ctx) })
+	return func(ctx context.Context) error {
+		_, err := limited(ctx)
+		return err
+	}, closeFn, nil
+}
+
 // clientDoc says, for RESULTS.md, how each client is configured (the table
 // at the top of this file, in short).
 var clientDoc = map[string]string{
@@ -365,5 +397,6 @@ var clientDoc = map[string]string{
 	"retryablehttp":    "hashicorp/go-retryablehttp v0.7.8: `RetryMax 3`, `RetryWaitMin 50ms`, `RetryWaitMax 1s` (`DefaultBackoff`: 50 ms × 2ⁿ, no jitter; Retry-After on 429/503), `DefaultRetryPolicy`, `HTTPClient.Timeout 200ms` per attempt",
 	"steady-apicall":   "`httpx.APICallWithRetry(ctx, url, 200ms, 3)`: 4 attempts of 200 ms, `retry.DefaultConfig()` backoff (100 ms × 2ⁿ, jitter), Retry-After honoured while it fits the deadline; steady's shared transport",
 	"steady-client":    "`httpx.NewClient`: `Timeout 200ms`; `Retry{MaxAttempts 4, BaseDelay 50ms, MaxDelay 1s, Multiplier 2, Jitter}` (Retry-After capped at 1 s); `Breaker{ConsecutiveFailures 5, FailureRate 0.5, MinRequests 20, Window 10s, OpenTimeout 1s, HalfOpenRequests 1}` per host, outside the retries; since issue 11, the default retry budget (a `budget.Adaptive` per host)",
+	"steady-bulkhead":  "overload only: steady-full behind `bulkhead.Limit` with `bulkhead.Config{MaxConcurrent 4, MaxQueue 4, QueueTimeout 25ms}`, sized by Little's law for that dependency (about 200 requests/s at about 20 ms: 4 at a time)",
 	"steady-full":      "steady-client plus what issues 10 and 11 added: `AdaptiveTimeout{TargetRate 0.01, Warmup 200, Min 10ms}` under the 200 ms ceiling, `Hedge{TargetRate 0.05, MaxDelay 100ms}` (adaptive delay), `Breaker.MaxWaiting 1000`; the default retry budget",
 }

@@ -201,7 +201,7 @@ func TestScenarios(t *testing.T) {
 		var rs []result
 		t.Run(sc.name, func(t *testing.T) {
 			for _, cl := range clients {
-				if (!*full && !*all && !cl.quick) || (pick != nil && !pick.MatchString(cl.name)) {
+				if (!*full && !*all && !cl.quick) || (pick != nil && !pick.MatchString(cl.name)) || !cl.runsIn(sc.name) {
 					continue
 				}
 				r, err := run(sc, cl, length)
