@@ -230,8 +230,8 @@ func writeHost(w io.Writer, o *options, h *hostStats) {
 			h.host, s.State, s.Rejected, s.Waited, t.Trips, t.Reopens, t.Closes)
 	}
 	if s := h.adaptive; s != nil {
-		fmt.Fprintf(w, "steady's timeout for %s: %s now (%s to %s); %d attempts taught it, %d of them timed out (%s), %d taught nothing (retried, hedged or cut short by the deadline)\n",
-			h.host, dur(s.Limit), dur(min(timeoutMin, o.timeout)), dur(o.timeout), s.Calls, s.Timeouts, pct(int(s.Timeouts), int(s.Calls)), s.Skipped)
+		fmt.Fprintf(w, "steady's timeout for %s: %s now (%v to %v); %d attempts taught it, %d of them timed out (%s), %d taught nothing (retried, hedged or cut short by the deadline)\n",
+			h.host, dur(s.Limit), min(timeoutMin, o.timeout), o.timeout, s.Calls, s.Timeouts, pct(int(s.Timeouts), int(s.Calls)), s.Skipped)
 	}
 	if s := h.hedge; s != nil {
 		fmt.Fprintf(w, "steady's hedger for %s: delay %s now; %d attempts, %d hedged (%s), %d hedges started, %d won, %d denied by the budget\n",

@@ -222,7 +222,7 @@ func TestWriteReport_policies(t *testing.T) {
 	assert.Equal(t, [2]string{"3.0ms / 3.0ms", "8.0ms / 8.0ms"}, cells(t, out, "  latency p99 / max"))
 	assert.Equal(t, [2]string{"-", "1"}, cells(t, out, "  calls that waited, then went"))
 	assert.Contains(t, out, "steady's breaker for 127.0.0.1:8080: closed now, 0 calls rejected, 1 let through after waiting; state changes: 1 trips, 0 reopens, 1 closes\n")
-	assert.Contains(t, out, "steady's timeout for 127.0.0.1:8080: 50ms now (50ms to 1.00s); 4 attempts taught it, 1 of them timed out (25%), 1 taught nothing (retried, hedged or cut short by the deadline)\n")
+	assert.Contains(t, out, "steady's timeout for 127.0.0.1:8080: 50ms now (50ms to 1s); 4 attempts taught it, 1 of them timed out (25%), 1 taught nothing (retried, hedged or cut short by the deadline)\n")
 	assert.Contains(t, out, "steady's hedger for 127.0.0.1:8080: delay 5.3ms now; 5 attempts, 1 hedged (20%), 1 hedges started, 1 won, 1 denied by the budget\n")
 	assert.Contains(t, out, "steady's budget for 127.0.0.1:8080: 4 calls; 2 retries and hedges allowed, 2 of them succeeded, 3 denied; 100 tokens left\n")
 
