@@ -49,6 +49,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/failsafe-go/failsafe-go"
@@ -97,7 +98,7 @@ var clients = []client{
 	{name: "steady-apicall", quick: true, make: steadyAPICall},
 	{name: "steady-client", quick: true, make: steadyClient},
 	{name: "steady-full", quick: true, make: steadyFull},
-	{name: "steady-bulkhead", quick: true, only: []string{"overload"}, make: steadyBulkhead},
+	{name: "steady-bulkhead", only: []string{"overload"}, make: steadyBulkhead},
 }
 
 // runsIn reports whether cl runs in the scenario named sc.
@@ -333,19 +334,19 @@ func steadyClient(url string) (func(context.Context) error, func(), error) {
 //
 //   - AdaptiveTimeout under the 200 ms ceiling: TargetRate 1% (a limit at
 //     about the p99 of an attempt), Warmup 200 calls (a second of
-//     traffic), Min 10 ms (no limit below what a stall of the machine
-//     takes);
+//     traffic), Min 50 ms (no limit below what a stall of a busy machine
+//     or a GC pause takes: the limit is for hung attempts, the hedge is
+//     for slow ones);
 //   - Hedge with an adaptive delay for 5% of calls (the default), MaxDelay
-//     100 ms (a hedge later than half the attempt timeout is of little
-//     use);
+//     200 ms (the attempt timeout: a hedge cannot start after it);
 //   - Breaker MaxWaiting 1000: calls wait for the recovery within their
 //     deadline;
 //   - the default retry budget (budget.Adaptive per host), as every
 //     Client with Retry now has; steady-client has it too.
 func steadyFullConfig(hc *http.Client) httpx.Config {
 	cfg := steadyClientConfig(hc)
-	cfg.AdaptiveTimeout = &timeout.AdaptiveConfig{TargetRate: 0.01, Warmup: 200, Min: 10 * time.Millisecond}
-	cfg.Hedge = &hedge.Config{TargetRate: 0.05, MaxDelay: 100 * time.Millisecond}
+	cfg.AdaptiveTimeout = &timeout.AdaptiveConfig{TargetRate: 0.01, Warmup: 200, Min: 50 * time.Millisecond}
+	cfg.Hedge = &hedge.Config{TargetRate: 0.05, MaxDelay: perAttempt}
 	cfg.Breaker.MaxWaiting = 1000
 	return cfg
 }
@@ -366,24 +367,59 @@ func steadyFull(url string) (func(context.Context) error, func(), error) {
 // steadyBulkhead is steady-full behind a bulkhead sized for the overload
 // scenario's dependency, as a user who knows a dependency's capacity would
 // size it, by Little's law: it serves about 200 requests a second at about
-// 20 ms each, so about 4 at a time; a call waits at most one service time
-// (25 ms) for a slot, and beyond 4 waiting it is refused at once. It runs
-// only in the overload scenario: a bulkhead sized for one dependency says
-// nothing about the others.
+// 20 ms each, so 4 at a time. Calls beyond that wait in the client, for as
+// long as their deadline allows, instead of in the dependency's queue, so
+// that the calls it admits see an unloaded dependency. It runs only in the
+// overload scenario: a bulkhead sized for one dependency says nothing about
+// the others. admitted records how long the admitted calls took, from
+// admission, for the report.
 func steadyBulkhead(url string) (func(context.Context) error, func(), error) {
 	do, closeFn, err := steadyFull(url)
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := bulkhead.New(bulkhead.Config{Name: "overload", MaxConcurrent: 4, MaxQueue: 4, QueueTimeout: 25 * time.Millisecond})
+	b, err := bulkhead.New(bulkhead.Config{Name: "overload", MaxConcurrent: 4, MaxQueue: 1000})
 	if err != nil {
 		return nil, nil, fmt.Errorf("steady-bulkhead: %w", err)
 	}
-	limited := bulkhead.Limit[struct{}](b)(func(ctx context.Context) (struct{}, error) { return struct{}{}, do(ctx) })
+	admitted.reset()
+	limited := bulkhead.Limit[struct{}](b)(func(ctx context.Context) (struct{}, error) {
+		start := time.Now()
+		err := do(ctx)
+		if err == nil {
+			admitted.add(time.Since(start))
+		}
+		return struct{}{}, err
+	})
 	return func(ctx context.Context) error {
 		_, err := limited(ctx)
 		return err
 	}, closeFn, nil
+}
+
+// admitted holds the latencies, from admission, of steady-bulkhead's
+// successful calls in its last run.
+var admitted latencies
+
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) reset() { l.mu.Lock(); l.d = nil; l.mu.Unlock() }
+
+func (l *latencies) add(d time.Duration) { l.mu.Lock(); l.d = append(l.d, d); l.mu.Unlock() }
+
+// p99 returns the 99th percentile and the count.
+func (l *latencies) p99() (time.Duration, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(l.d)
+	slices.Sort(s)
+	return s[len(s)*99/100], len(s)
 }
 
 // clientDoc says, for RESULTS.md, how each client is configured (the table
@@ -397,6 +433,6 @@ var clientDoc = map[string]string{
 	"retryablehttp":    "hashicorp/go-retryablehttp v0.7.8: `RetryMax 3`, `RetryWaitMin 50ms`, `RetryWaitMax 1s` (`DefaultBackoff`: 50 ms × 2ⁿ, no jitter; Retry-After on 429/503), `DefaultRetryPolicy`, `HTTPClient.Timeout 200ms` per attempt",
 	"steady-apicall":   "`httpx.APICallWithRetry(ctx, url, 200ms, 3)`: 4 attempts of 200 ms, `retry.DefaultConfig()` backoff (100 ms × 2ⁿ, jitter), Retry-After honoured while it fits the deadline; steady's shared transport",
 	"steady-client":    "`httpx.NewClient`: `Timeout 200ms`; `Retry{MaxAttempts 4, BaseDelay 50ms, MaxDelay 1s, Multiplier 2, Jitter}` (Retry-After capped at 1 s); `Breaker{ConsecutiveFailures 5, FailureRate 0.5, MinRequests 20, Window 10s, OpenTimeout 1s, HalfOpenRequests 1}` per host, outside the retries; since issue 11, the default retry budget (a `budget.Adaptive` per host)",
-	"steady-bulkhead":  "overload only: steady-full behind `bulkhead.Limit` with `bulkhead.Config{MaxConcurrent 4, MaxQueue 4, QueueTimeout 25ms}`, sized by Little's law for that dependency (about 200 requests/s at about 20 ms: 4 at a time)",
-	"steady-full":      "steady-client plus what issues 10 and 11 added: `AdaptiveTimeout{TargetRate 0.01, Warmup 200, Min 10ms}` under the 200 ms ceiling, `Hedge{TargetRate 0.05, MaxDelay 100ms}` (adaptive delay), `Breaker.MaxWaiting 1000`; the default retry budget",
+	"steady-bulkhead":  "overload only: steady-full behind `bulkhead.Limit` with `bulkhead.Config{MaxConcurrent 4, MaxQueue 1000}` (callers wait in the client, within their deadline), sized by Little's law for that dependency (about 200 requests/s at about 20 ms: 4 at a time)",
+	"steady-full":      "steady-client plus what issues 10 and 11 added: `AdaptiveTimeout{TargetRate 0.01, Warmup 200, Min 50ms}` under the 200 ms ceiling, `Hedge{TargetRate 0.05, MaxDelay 200ms}` (adaptive delay), `Breaker.MaxWaiting 1000`; the default retry budget",
 }
