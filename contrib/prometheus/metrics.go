@@ -31,14 +31,14 @@ var (
 	circuitWaitedDesc      = desc("steady_circuit_waited_total", "Calls a steady circuit breaker let through after they waited.")
 
 	// *hedge.Hedger
-	hedgeCallsDesc   = desc("steady_hedge_calls_total", "Calls made through a steady hedger.")
-	hedgedCallsDesc  = desc("steady_hedged_calls_total", "Calls through a steady hedger that started at least one hedge.")
-	hedgesDesc       = desc("steady_hedges_total", "Hedges a steady hedger started.")
-	hedgeWinsDesc    = desc("steady_hedge_wins_total", "Hedges that won their call.")
-	hedgesDeniedDesc = desc("steady_hedges_denied_total", "Hedges a steady hedger did not start because its budget refused them.")
-	hedgesRunningDesc    = desc("steady_hedges_running", "Losing hedges still running after their call returned.")
-	hedgeDelayDesc   = desc("steady_hedge_delay_seconds", "The delay after which a steady hedger starts a hedge now.")
-	hedgeRatioDesc   = desc("steady_hedge_ratio", "Share of the calls through a steady hedger that started a hedge, since it was made.")
+	hedgeCallsDesc    = desc("steady_hedge_calls_total", "Calls made through a steady hedger.")
+	hedgedCallsDesc   = desc("steady_hedged_calls_total", "Calls through a steady hedger that started at least one hedge.")
+	hedgesDesc        = desc("steady_hedges_total", "Hedges a steady hedger started.")
+	hedgeWinsDesc     = desc("steady_hedge_wins_total", "Hedges that won their call.")
+	hedgesDeniedDesc  = desc("steady_hedges_denied_total", "Hedges a steady hedger did not start because its budget refused them.")
+	hedgesRunningDesc = desc("steady_hedges_running", "Losing hedges still running after their call returned.")
+	hedgeDelayDesc    = desc("steady_hedge_delay_seconds", "The delay after which a steady hedger starts a hedge now.")
+	hedgeRatioDesc    = desc("steady_hedge_ratio", "Share of the calls through a steady hedger that started a hedge, since it was made.")
 
 	// budget.Budget
 	budgetRequestsDesc  = desc("steady_budget_requests_total", "Calls that asked a steady budget for their first attempt.")
