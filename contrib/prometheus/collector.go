@@ -52,8 +52,10 @@ type part struct {
 // lists the metrics.
 //
 // Parts may be added and removed while the Collector is registered and
-// scraped. The zero Collector has no parts; use [New] for one. A Collector
-// is safe for concurrent use.
+// scraped. Register one Collector per registry: its Describe sends every
+// metric it may export, so a second would collide with the first. The zero
+// Collector has no parts; use [New] for one. A Collector is safe for
+// concurrent use.
 type Collector struct {
 	mu    sync.Mutex
 	parts []*part // in the order added

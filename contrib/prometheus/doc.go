@@ -101,6 +101,6 @@
 // # Cost
 //
 // A scrape takes each part's Snapshot once and builds its series; nothing
-// runs between scrapes and no call is slowed. BenchmarkCollect measures a
+// runs between scrapes and no call is slowed. BenchmarkGather measures a
 // scrape.
 package prometheus
