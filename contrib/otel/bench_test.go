@@ -13,13 +13,14 @@ import (
 	"github.com/steadyhq/steady/resilience/bulkhead"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 // BenchmarkCollect measures one collection (ManualReader.Collect) of n
-// dependencies, each with a monitor, a breaker, a hedger, a budget and a
-// bulkhead (five parts, 38 points).
+// dependencies, each with a monitor, a breaker, a hedger, a budget, a
+// bulkhead and an adaptive timeout (six parts, 43 points).
 func BenchmarkCollect(b *testing.B) {
 	for _, n := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("deps=%d", n), func(b *testing.B) {
@@ -39,6 +40,7 @@ func BenchmarkCollect(b *testing.B) {
 				o.AddHedger(name, must(hedge.New(hedge.Config{})))
 				o.AddBudget(name, must(budget.NewAdaptive(budget.AdaptiveConfig{})))
 				o.AddBulkhead(name, must(bulkhead.New(bulkhead.Config{MaxConcurrent: 10})))
+				o.AddAdaptiveTimeout(name, must(timeout.NewAdaptive(timeout.AdaptiveConfig{Max: time.Second})))
 			}
 			var rm metricdata.ResourceMetrics
 			b.ReportAllocs()

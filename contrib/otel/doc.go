@@ -1,4 +1,5 @@
-// Package otel reports the figures of steady's parts through OpenTelemetry
+// Package otel reports the figures of steady's parts (monitors, breakers,
+// hedgers, budgets, bulkheads and adaptive timeouts) through OpenTelemetry
 // asynchronous instruments: an [Observer] registers one callback with a
 // metric.Meter, and at each collection it reads the Snapshot of every part
 // added to it, so recording a call costs nothing more than without
@@ -42,6 +43,9 @@
 //	steady.budget.reject_ratio    gauge          1
 //	steady.bulkhead.in_flight, steady.bulkhead.queued, steady.bulkhead.max_concurrent, steady.bulkhead.max_queued  updowncounters
 //	steady.bulkhead.admitted, steady.bulkhead.rejected, steady.bulkhead.queue_timeouts, steady.bulkhead.canceled  counters
+//	steady.adaptive_timeout.limit gauge          s       the limit a call gets now
+//	steady.adaptive_timeout.calls, steady.adaptive_timeout.timeouts, steady.adaptive_timeout.skipped  counters
+//	steady.adaptive_timeout.warming_up  gauge    1
 //
 // OpenTelemetry has no asynchronous histogram, and a synchronous one would
 // have to be fed on the call path; so the call duration is reported as the

@@ -8,6 +8,7 @@ import (
 	"github.com/steadyhq/steady/resilience/bulkhead"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -31,6 +32,9 @@ type instruments struct {
 	bulkheadMax, bulkheadMaxQueue           metric.Int64Observable
 	bulkheadAdmitted, bulkheadRejected      metric.Int64Observable
 	bulkheadQueueTimeouts, bulkheadCanceled metric.Int64Observable
+	adaptiveLimit                           metric.Float64Observable
+	adaptiveCalls, adaptiveTimeouts         metric.Int64Observable
+	adaptiveSkipped, adaptiveWarmingUp      metric.Int64Observable
 }
 
 // builder creates instruments, keeping the first error.
@@ -117,6 +121,12 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 	in.bulkheadRejected = b.counter("steady.bulkhead.rejected", "{call}", "Calls a steady bulkhead rejected: its queue was full, or they waited its QueueTimeout.")
 	in.bulkheadQueueTimeouts = b.counter("steady.bulkhead.queue_timeouts", "{call}", "Calls a steady bulkhead rejected after they waited its QueueTimeout (also in steady.bulkhead.rejected).")
 	in.bulkheadCanceled = b.counter("steady.bulkhead.canceled", "{call}", "Calls whose context ended while they were queued for a slot of a steady bulkhead.")
+
+	in.adaptiveLimit = b.floatGauge("steady.adaptive_timeout.limit", "s", "The limit a steady adaptive timeout gives a call now.")
+	in.adaptiveCalls = b.counter("steady.adaptive_timeout.calls", "{call}", "Calls that taught a steady adaptive timeout its limit.")
+	in.adaptiveTimeouts = b.counter("steady.adaptive_timeout.timeouts", "{call}", "Calls that taught a steady adaptive timeout and timed out.")
+	in.adaptiveSkipped = b.counter("steady.adaptive_timeout.skipped", "{call}", "Calls that taught a steady adaptive timeout nothing (retries, hedges, the caller's deadline or cancellation, rejections).")
+	in.adaptiveWarmingUp = b.gauge("steady.adaptive_timeout.warming_up", "1", "1 while a steady adaptive timeout gives calls its Max until its next estimate, else 0.")
 	return b.all, b.err
 }
 
@@ -203,4 +213,12 @@ func (in *instruments) observeBulkhead(o metric.Observer, name string, s bulkhea
 	o.ObserveInt64(in.bulkheadRejected, int64(s.Rejected), attrs(name))
 	o.ObserveInt64(in.bulkheadQueueTimeouts, int64(s.QueueTimeouts), attrs(name))
 	o.ObserveInt64(in.bulkheadCanceled, int64(s.Canceled), attrs(name))
+}
+
+func (in *instruments) observeAdaptive(o metric.Observer, name string, s timeout.AdaptiveSnapshot) {
+	o.ObserveFloat64(in.adaptiveLimit, s.Limit.Seconds(), attrs(name))
+	o.ObserveInt64(in.adaptiveCalls, int64(s.Calls), attrs(name))
+	o.ObserveInt64(in.adaptiveTimeouts, int64(s.Timeouts), attrs(name))
+	o.ObserveInt64(in.adaptiveSkipped, int64(s.Skipped), attrs(name))
+	o.ObserveInt64(in.adaptiveWarmingUp, flag(s.WarmingUp), attrs(name))
 }

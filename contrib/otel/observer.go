@@ -14,6 +14,7 @@ import (
 	"github.com/steadyhq/steady/resilience/bulkhead"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
 	"go.opentelemetry.io/otel/metric"
 )
 
@@ -30,9 +31,10 @@ const (
 	kindHedger
 	kindBudget
 	kindBulkhead
+	kindAdaptive
 )
 
-var kindNames = [...]string{"monitor.Metrics", "breaker.CircuitBreaker", "hedge.Hedger", "budget.Budget", "bulkhead.Bulkhead"}
+var kindNames = [...]string{"monitor.Metrics", "breaker.CircuitBreaker", "hedge.Hedger", "budget.Budget", "bulkhead.Bulkhead", "timeout.Adaptive"}
 
 // part is one registered part. Exactly one of its pointers is set, as kind says.
 type part struct {
@@ -44,6 +46,7 @@ type part struct {
 	hedger   *hedge.Hedger
 	budget   budget.Budget
 	bulkhead *bulkhead.Bulkhead
+	adaptive *timeout.Adaptive
 }
 
 // Observer reports the figures of named steady parts through asynchronous
@@ -130,6 +133,15 @@ func (o *Observer) AddBulkhead(name string, b *bulkhead.Bulkhead) error {
 	return o.add(&part{kind: kindBulkhead, name: name, bulkhead: b})
 }
 
+// AddAdaptiveTimeout observes a under name: its limit now, the calls that
+// taught it and the timeouts among them.
+func (o *Observer) AddAdaptiveTimeout(name string, a *timeout.Adaptive) error {
+	if a == nil {
+		return nilPart("a", "a *timeout.Adaptive")
+	}
+	return o.add(&part{kind: kindAdaptive, name: name, adaptive: a})
+}
+
 // Remove stops observing every part registered under name and reports
 // whether there was one.
 func (o *Observer) Remove(name string) bool {
@@ -183,6 +195,8 @@ func (o *Observer) observe(_ context.Context, ob metric.Observer) error {
 			o.inst.observeBudget(ob, p.name, p.budget.Snapshot())
 		case kindBulkhead:
 			o.inst.observeBulkhead(ob, p.name, p.bulkhead.Snapshot())
+		case kindAdaptive:
+			o.inst.observeAdaptive(ob, p.name, p.adaptive.Snapshot())
 		}
 	}
 	return nil

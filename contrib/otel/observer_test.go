@@ -119,9 +119,11 @@ func TestObserverKnownSequence(t *testing.T) {
 		bh := must(bulkhead.New(bulkhead.Config{MaxConcurrent: 4}))
 		b := must(budget.NewRatio(budget.RatioConfig{}))
 		h := must(hedge.New(hedge.Config{Delay: 10 * time.Millisecond, MaxHedges: 1}))
+		// Still warming up after this test's calls: every limit is Max.
+		at := must(timeout.NewAdaptive(timeout.AdaptiveConfig{Max: 50 * time.Millisecond, Warmup: 100}))
 		for _, err := range []error{
 			o.AddMetrics("payments", m), o.AddBreaker("payments", cb), o.AddBulkhead("payments", bh),
-			o.AddBudget("payments", b), o.AddHedger("search", h),
+			o.AddBudget("payments", b), o.AddHedger("search", h), o.AddAdaptiveTimeout("payments", at),
 		} {
 			if err != nil {
 				t.Fatal(err)
@@ -141,7 +143,7 @@ func TestObserverKnownSequence(t *testing.T) {
 			monitor.Monitor[int](m),
 			breaker.Breaker[int](cb),
 			bulkhead.Limit[int](bh),
-			timeout.WithTimeout[int](50*time.Millisecond),
+			timeout.WithAdaptive[int](at),
 		)(func(ctx context.Context) (int, error) {
 			step := steps[0]
 			steps = steps[1:]
@@ -192,6 +194,11 @@ func TestObserverKnownSequence(t *testing.T) {
 			{"steady.bulkhead.admitted", "{call}", "counter", []string{"name", "payments"}, 4},
 			{"steady.bulkhead.max_concurrent", "{call}", "updown", []string{"name", "payments"}, 4},
 			{"steady.budget.requests", "{call}", "counter", []string{"name", "payments"}, 1},
+			{"steady.adaptive_timeout.limit", "s", "gauge", []string{"name", "payments"}, 0.05},
+			{"steady.adaptive_timeout.calls", "{call}", "counter", []string{"name", "payments"}, 4},
+			{"steady.adaptive_timeout.timeouts", "{call}", "counter", []string{"name", "payments"}, 2},
+			{"steady.adaptive_timeout.skipped", "{call}", "counter", []string{"name", "payments"}, 0},
+			{"steady.adaptive_timeout.warming_up", "1", "gauge", []string{"name", "payments"}, 1},
 			{"steady.hedge.calls", "{call}", "counter", []string{"name", "search"}, 1},
 			{"steady.hedges", "{hedge}", "counter", []string{"name", "search"}, 1},
 			{"steady.hedge.wins", "{hedge}", "counter", []string{"name", "search"}, 1},
@@ -248,6 +255,7 @@ func TestObserverErrors(t *testing.T) {
 		"nil budget":  o.AddBudget("x", nil),
 		"typed nil":   o.AddBudget("x", (*budget.Adaptive)(nil)),
 		"nil bulkhd":  o.AddBulkhead("x", nil),
+		"nil adapt":   o.AddAdaptiveTimeout("x", nil),
 	} {
 		if !errors.Is(err, resilience.ErrInvalidConfig) {
 			t.Errorf("%s: %v, want a ConfigError", what, err)

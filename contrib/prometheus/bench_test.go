@@ -13,11 +13,12 @@ import (
 	"github.com/steadyhq/steady/resilience/bulkhead"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 // BenchmarkGather measures one scrape (Registry.Gather) of n dependencies,
-// each with a monitor, a breaker, a hedger, a budget and a bulkhead (five
-// parts, 37 series).
+// each with a monitor, a breaker, a hedger, a budget, a bulkhead and an
+// adaptive timeout (six parts, 42 series).
 func BenchmarkGather(b *testing.B) {
 	for _, n := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("deps=%d", n), func(b *testing.B) {
@@ -33,6 +34,7 @@ func BenchmarkGather(b *testing.B) {
 				c.AddHedger(name, must(hedge.New(hedge.Config{})))
 				c.AddBudget(name, must(budget.NewAdaptive(budget.AdaptiveConfig{})))
 				c.AddBulkhead(name, must(bulkhead.New(bulkhead.Config{MaxConcurrent: 10})))
+				c.AddAdaptiveTimeout(name, must(timeout.NewAdaptive(timeout.AdaptiveConfig{Max: time.Second})))
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(c)

@@ -14,6 +14,7 @@ import (
 	"github.com/steadyhq/steady/resilience/bulkhead"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 // ErrDuplicate is wrapped by the error an Add method returns when a part of
@@ -30,9 +31,10 @@ const (
 	kindHedger
 	kindBudget
 	kindBulkhead
+	kindAdaptive
 )
 
-var kindNames = [...]string{"monitor.Metrics", "breaker.CircuitBreaker", "hedge.Hedger", "budget.Budget", "bulkhead.Bulkhead"}
+var kindNames = [...]string{"monitor.Metrics", "breaker.CircuitBreaker", "hedge.Hedger", "budget.Budget", "bulkhead.Bulkhead", "timeout.Adaptive"}
 
 // part is one registered part. Exactly one of its pointers is set, as kind says.
 type part struct {
@@ -44,6 +46,7 @@ type part struct {
 	hedger   *hedge.Hedger
 	budget   budget.Budget
 	bulkhead *bulkhead.Bulkhead
+	adaptive *timeout.Adaptive
 }
 
 // Collector is a [prometheus.Collector] over named steady parts: each Add
@@ -110,6 +113,15 @@ func (c *Collector) AddBulkhead(name string, b *bulkhead.Bulkhead) error {
 	return c.add(&part{kind: kindBulkhead, name: name, bulkhead: b})
 }
 
+// AddAdaptiveTimeout exports a under name: its limit now, the calls that
+// taught it and the timeouts among them.
+func (c *Collector) AddAdaptiveTimeout(name string, a *timeout.Adaptive) error {
+	if a == nil {
+		return nilPart("a", "a *timeout.Adaptive")
+	}
+	return c.add(&part{kind: kindAdaptive, name: name, adaptive: a})
+}
+
 // Remove stops exporting every part registered under name and reports
 // whether there was one. Its series vanish from the next scrape.
 func (c *Collector) Remove(name string) bool {
@@ -171,6 +183,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			collectBudget(ch, p.name, p.budget.Snapshot())
 		case kindBulkhead:
 			collectBulkhead(ch, p.name, p.bulkhead.Snapshot())
+		case kindAdaptive:
+			collectAdaptive(ch, p.name, p.adaptive.Snapshot())
 		}
 	}
 }

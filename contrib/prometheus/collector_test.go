@@ -25,7 +25,7 @@ import (
 )
 
 // parts are the steady parts of two dependencies: "payments" behind a
-// monitor, a breaker, a bulkhead and a timeout; "search" behind a monitor,
+// monitor, a breaker, a bulkhead and an adaptive timeout; "search" behind a monitor,
 // retries and hedges sharing one budget.
 type parts struct {
 	payments *monitor.Metrics
@@ -34,6 +34,7 @@ type parts struct {
 	search   *monitor.Metrics
 	h        *hedge.Hedger
 	b        *budget.Ratio
+	at       *timeout.Adaptive
 }
 
 func must[T any](v T, err error) T {
@@ -53,6 +54,8 @@ func newParts() *parts {
 		search: must(monitor.NewMetrics(monitor.Config{Name: "search"})),
 		h:      nil,
 		b:      must(budget.NewRatio(budget.RatioConfig{Ratio: 1, MinPerSecond: 0.01, TTL: 10 * time.Second})),
+		// Still warming up after this test's calls: every limit is Max.
+		at: must(timeout.NewAdaptive(timeout.AdaptiveConfig{Max: 50 * time.Millisecond, Warmup: 100})),
 	}
 }
 
@@ -66,6 +69,7 @@ func (p *parts) collector(t *testing.T) *steadyprom.Collector {
 		c.AddMetrics("search", p.search),
 		c.AddHedger("search", p.h),
 		c.AddBudget("search", p.b),
+		c.AddAdaptiveTimeout("payments", p.at),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -97,7 +101,7 @@ func (p *parts) run(t *testing.T) {
 		monitor.Monitor[int](p.payments),
 		breaker.Breaker[int](p.cb),
 		bulkhead.Limit[int](p.bh),
-		timeout.WithTimeout[int](50*time.Millisecond),
+		timeout.WithAdaptive[int](p.at),
 	)(func(ctx context.Context) (int, error) { return 0, do(ctx) })
 	ok := func(d time.Duration) func(context.Context) error {
 		return func(ctx context.Context) error { return sleep(ctx, d) }
@@ -219,6 +223,21 @@ steady_bulkhead_rejected_total{name="payments"} 1
 # HELP steady_bulkhead_in_flight_calls Slots of a steady bulkhead held now.
 # TYPE steady_bulkhead_in_flight_calls gauge
 steady_bulkhead_in_flight_calls{name="payments"} 0
+# HELP steady_adaptive_timeout_seconds The limit a steady adaptive timeout gives a call now.
+# TYPE steady_adaptive_timeout_seconds gauge
+steady_adaptive_timeout_seconds{name="payments"} 0.05
+# HELP steady_adaptive_timeout_calls_total Calls that taught a steady adaptive timeout its limit.
+# TYPE steady_adaptive_timeout_calls_total counter
+steady_adaptive_timeout_calls_total{name="payments"} 7
+# HELP steady_adaptive_timeout_timeouts_total Calls that taught a steady adaptive timeout and timed out.
+# TYPE steady_adaptive_timeout_timeouts_total counter
+steady_adaptive_timeout_timeouts_total{name="payments"} 3
+# HELP steady_adaptive_timeout_skipped_total Calls that taught a steady adaptive timeout nothing (retries, hedges, the caller's deadline or cancellation, rejections).
+# TYPE steady_adaptive_timeout_skipped_total counter
+steady_adaptive_timeout_skipped_total{name="payments"} 1
+# HELP steady_adaptive_timeout_warming_up 1 while a steady adaptive timeout gives calls its Max until its next estimate, else 0.
+# TYPE steady_adaptive_timeout_warming_up gauge
+steady_adaptive_timeout_warming_up{name="payments"} 1
 # HELP steady_hedge_calls_total Calls made through a steady hedger.
 # TYPE steady_hedge_calls_total counter
 steady_hedge_calls_total{name="search"} 3
@@ -257,6 +276,8 @@ steady_budget_headroom{name="search"} 1.1
 			"steady_calls_total", "steady_circuit_state", "steady_circuit_transitions_total",
 			"steady_circuit_rejected_total", "steady_bulkhead_admitted_total", "steady_bulkhead_rejected_total",
 			"steady_bulkhead_in_flight_calls",
+			"steady_adaptive_timeout_seconds", "steady_adaptive_timeout_calls_total", "steady_adaptive_timeout_timeouts_total",
+			"steady_adaptive_timeout_skipped_total", "steady_adaptive_timeout_warming_up",
 			"steady_hedge_calls_total", "steady_hedged_calls_total", "steady_hedges_total", "steady_hedge_wins_total",
 			"steady_hedges_denied_total", "steady_hedge_delay_seconds",
 			"steady_budget_requests_total", "steady_budget_retries_total", "steady_budget_denied_total",
@@ -390,6 +411,7 @@ func TestCollectorAddErrors(t *testing.T) {
 		"nil hedger":    c.AddHedger("x", nil),
 		"nil budget":    c.AddBudget("x", nil),
 		"nil bulkhead":  c.AddBulkhead("x", nil),
+		"nil adaptive":  c.AddAdaptiveTimeout("x", nil),
 		"typed nil bud": c.AddBudget("x", (*budget.Ratio)(nil)),
 	} {
 		var ce *resilience.ConfigError

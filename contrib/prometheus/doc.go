@@ -1,4 +1,5 @@
-// Package prometheus exports the figures of steady's parts to Prometheus:
+// Package prometheus exports the figures of steady's parts (monitors,
+// breakers, hedgers, budgets, bulkheads and adaptive timeouts) to Prometheus:
 // a [Collector] reads the Snapshot of every part registered with it at
 // each scrape, so recording a call costs nothing more than it does without
 // Prometheus.
@@ -87,6 +88,14 @@
 //	steady_bulkhead_rejected_total          counter  queue full or queue timeout
 //	steady_bulkhead_queue_timeouts_total    counter  the rejected that waited QueueTimeout
 //	steady_bulkhead_canceled_total          counter  calls canceled while queued
+//
+// From a *timeout.Adaptive ([Collector.AddAdaptiveTimeout]):
+//
+//	steady_adaptive_timeout_seconds         gauge    the limit a call gets now
+//	steady_adaptive_timeout_calls_total     counter  calls that taught it
+//	steady_adaptive_timeout_timeouts_total  counter  those of them that timed out
+//	steady_adaptive_timeout_skipped_total   counter  calls that taught it nothing
+//	steady_adaptive_timeout_warming_up      gauge    1 while calls get its Max
 //
 // # Alerting rules
 //

@@ -7,6 +7,7 @@ import (
 	"github.com/steadyhq/steady/resilience/bulkhead"
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -56,6 +57,13 @@ var (
 	bulkheadAdmittedDesc = desc("steady_bulkhead_admitted_total", "Calls that got a slot of a steady bulkhead, at once or after queuing.")
 	bulkheadRejectedDesc = desc("steady_bulkhead_rejected_total", "Calls a steady bulkhead rejected: its queue was full, or they waited its QueueTimeout.")
 	bulkheadQTimeoutDesc = desc("steady_bulkhead_queue_timeouts_total", "Calls a steady bulkhead rejected after they waited its QueueTimeout (also counted in steady_bulkhead_rejected_total).")
+	// *timeout.Adaptive
+	adaptiveLimitDesc    = desc("steady_adaptive_timeout_seconds", "The limit a steady adaptive timeout gives a call now.")
+	adaptiveCallsDesc    = desc("steady_adaptive_timeout_calls_total", "Calls that taught a steady adaptive timeout its limit.")
+	adaptiveTimeoutsDesc = desc("steady_adaptive_timeout_timeouts_total", "Calls that taught a steady adaptive timeout and timed out.")
+	adaptiveSkippedDesc  = desc("steady_adaptive_timeout_skipped_total", "Calls that taught a steady adaptive timeout nothing (retries, hedges, the caller's deadline or cancellation, rejections).")
+	adaptiveWarmingDesc  = desc("steady_adaptive_timeout_warming_up", "1 while a steady adaptive timeout gives calls its Max until its next estimate, else 0.")
+
 	bulkheadCanceledDesc = desc("steady_bulkhead_canceled_total", "Calls whose context ended while they were queued for a slot of a steady bulkhead.")
 )
 
@@ -67,6 +75,7 @@ var allDescs = []*prometheus.Desc{
 	budgetRequestsDesc, budgetRetriesDesc, budgetDeniedDesc, budgetSucceededDesc, budgetHeadroomDesc, budgetRejectDesc,
 	bulkheadInFlightDesc, bulkheadQueuedDesc, bulkheadMaxDesc, bulkheadMaxQueueDesc,
 	bulkheadAdmittedDesc, bulkheadRejectedDesc, bulkheadQTimeoutDesc, bulkheadCanceledDesc,
+	adaptiveLimitDesc, adaptiveCallsDesc, adaptiveTimeoutsDesc, adaptiveSkippedDesc, adaptiveWarmingDesc,
 }
 
 func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
@@ -159,4 +168,12 @@ func collectBulkhead(ch chan<- prometheus.Metric, name string, s bulkhead.Snapsh
 	counter(ch, bulkheadRejectedDesc, float64(s.Rejected), name)
 	counter(ch, bulkheadQTimeoutDesc, float64(s.QueueTimeouts), name)
 	counter(ch, bulkheadCanceledDesc, float64(s.Canceled), name)
+}
+
+func collectAdaptive(ch chan<- prometheus.Metric, name string, s timeout.AdaptiveSnapshot) {
+	gauge(ch, adaptiveLimitDesc, s.Limit.Seconds(), name)
+	counter(ch, adaptiveCallsDesc, float64(s.Calls), name)
+	counter(ch, adaptiveTimeoutsDesc, float64(s.Timeouts), name)
+	counter(ch, adaptiveSkippedDesc, float64(s.Skipped), name)
+	gauge(ch, adaptiveWarmingDesc, boolValue(s.WarmingUp), name)
 }
