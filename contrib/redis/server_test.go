@@ -2,12 +2,10 @@ package redis_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -91,20 +89,4 @@ func (s *server) client(t *testing.T) *goredis.Client {
 	})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
-}
-
-// commands returns how many commands s has run, from INFO commandstats.
-func (s *server) commands(t *testing.T) int64 {
-	c := s.client(t)
-	info, err := c.Info(context.Background(), "stats").Result()
-	require.NoError(t, err)
-	var n int64
-	for line := range strings.Lines(info) {
-		line = strings.TrimSpace(line)
-		if _, err := fmt.Sscanf(line, "total_commands_processed:%d", &n); err == nil {
-			return n
-		}
-	}
-	t.Fatal("no total_commands_processed in INFO")
-	return 0
 }

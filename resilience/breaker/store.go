@@ -188,8 +188,12 @@ func (cb *CircuitBreaker) syncLoop(s *syncer) {
 		case <-s.kick:
 		}
 		// A round may make a change to publish (a trip on the fleet's
-		// counts, a fleet that lost its state): do it at once.
-		for i := 0; i < 3 && cb.syncRound(s, false); i++ {
+		// counts, a fleet that lost its state): do it at once, but give
+		// up after a few rounds rather than spin against a busy fleet.
+		for range 3 {
+			if !cb.syncRound(s, false) {
+				break
+			}
 		}
 	}
 }
@@ -308,8 +312,9 @@ func (cb *CircuitBreaker) syncRound(s *syncer, final bool) (again bool) {
 	case op == opProbe && granted:
 		cb.grantProbes(ph)
 	default:
-		again = cb.adopt(s, ph, f)
-		if op == opSync && ph.mode == modeClosed && cb.cur.Load() == ph && f.Gen == s.gen {
+		sameGen := f.Gen == s.gen
+		cb.adopt(s, ph, f)
+		if op == opSync && ph.mode == modeClosed && cb.cur.Load() == ph && sameGen {
 			s.sent = tail
 			if t, ok := cb.fleetTrip(ph, f.Counts); ok {
 				trip = &t
@@ -330,9 +335,8 @@ func (cb *CircuitBreaker) syncRound(s *syncer, final bool) (again bool) {
 }
 
 // adopt brings the breaker, whose phase ph the fleet knows of or which is
-// half-open, in line with the fleet's state f. mu is held. It reports
-// whether a round should follow at once.
-func (cb *CircuitBreaker) adopt(s *syncer, ph *phase, f FleetState) bool {
+// half-open, in line with the fleet's state f. mu is held.
+func (cb *CircuitBreaker) adopt(s *syncer, ph *phase, f FleetState) {
 	newGen := f.Gen != s.gen
 	s.gen = f.Gen
 	switch {
@@ -362,7 +366,6 @@ func (cb *CircuitBreaker) adopt(s *syncer, ph *phase, f FleetState) bool {
 			s.sent = window.Counts{}
 		}
 	}
-	return false
 }
 
 // fleetTrip stores what the rest of the fleet counted in the closed phase
