@@ -305,10 +305,9 @@ func (cb *CircuitBreaker) syncRound(s *syncer, final bool) (again bool) {
 		s.synced = nil
 		again = true
 	case op == opPublish && granted:
-		s.gen, s.synced = to.Gen, ph
-		if ph.mode == modeClosed {
-			s.sent = ph.tally.load()
-		}
+		// A closed phase's counts so far belong to the new generation:
+		// the next Sync sends them all.
+		s.gen, s.synced, s.sent = to.Gen, ph, window.Counts{}
 	case op == opProbe && granted:
 		cb.grantProbes(ph)
 	default:
