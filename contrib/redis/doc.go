@@ -40,6 +40,10 @@
 //   - P{N}:c:GEN:B, a hash of counts (s, w, f, t, x: successes, slow,
 //     failures, timeouts, excluded) per generation and bucket of the
 //     window (a tenth of Settings.Window), expiring after the window.
+//   - P{N}:i:GEN, a hash of each breaker's counts as of its last Sync in
+//     generation GEN (a breaker sends its counts so far, not deltas, so
+//     that a Sync repeated after a timeout counts nothing twice),
+//     expiring with the state.
 //   - P{N}:probe:GEN, the probe lease of an open generation (SET NX PX
 //     OpenTimeout).
 //

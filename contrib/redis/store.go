@@ -98,28 +98,38 @@ local left = 0
 if state == 1 then left = (tonumber(st[3]) or now) - now end
 `
 
-// syncScript: KEYS[1] the state; ARGV: base, gen, window (ms), the five
-// deltas, state TTL (ms). Returns {gen, state, left, five counts}.
+// syncScript: KEYS[1] the state; ARGV: base, gen, window (ms), instance,
+// its five cumulative counts, state TTL (ms). Returns {gen, state, left,
+// five counts}. The hash base:i:GEN keeps each instance's counts as of its
+// last Sync in generation GEN, so that only what is new is added.
 var syncScript = goredis.NewScript(scriptHead + `
 local win = tonumber(ARGV[3])
 local width = math.max(1, math.floor(win / 10))
 local b = math.floor(now / width)
 local pre = ARGV[1] .. ':c:' .. gen .. ':'
 local out = {gen, state, left, 0, 0, 0, 0, 0}
-if gen > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[9]) end
+if gen > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[10]) end
 if state ~= 0 then return out end
-if tonumber(ARGV[2]) == gen then
-	local k = pre .. b
+local id = ARGV[4]
+if tonumber(ARGV[2]) == gen and id ~= '' then
 	local f = {'s', 'w', 'f', 't', 'x'}
+	local ik = ARGV[1] .. ':i:' .. gen
+	local k = pre .. b
 	local any = false
 	for i = 1, 5 do
-		local d = tonumber(ARGV[3 + i])
+		local field = id .. ':' .. f[i]
+		local cum = tonumber(ARGV[4 + i])
+		local d = cum - (tonumber(redis.call('HGET', ik, field)) or 0)
 		if d > 0 then
 			redis.call('HINCRBY', k, f[i], d)
+			redis.call('HSET', ik, field, cum)
 			any = true
 		end
 	end
-	if any then redis.call('PEXPIRE', k, win + width) end
+	if any then
+		redis.call('PEXPIRE', k, win + width)
+		redis.call('PEXPIRE', ik, ARGV[10])
+	end
 end
 for j = b - 9, b do
 	local v = redis.call('HMGET', pre .. j, 's', 'w', 'f', 't', 'x')
@@ -153,17 +163,18 @@ if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return {gen, state,
 return {gen, state, left, 0}
 `)
 
-// Sync implements [breaker.Store]: one EVALSHA that adds the deltas to the
-// current bucket of the fleet's window (a hash per bucket and generation,
-// expiring after the window) and sums the window.
+// Sync implements [breaker.Store]: one EVALSHA that adds what is new in
+// the instance's counts to the current bucket of the fleet's window (a
+// hash per bucket and generation, expiring after the window) and sums the
+// window.
 func (s *Store) Sync(ctx context.Context, name string, r breaker.SyncRequest) (breaker.FleetState, error) {
 	if r.Window < breaker.WindowBuckets*time.Millisecond {
 		return breaker.FleetState{}, fmt.Errorf("redis: Sync: window %v is below %dms", r.Window, breaker.WindowBuckets)
 	}
 	base := s.base(name)
-	d := r.Deltas
+	c := r.Counts
 	v, err := syncScript.Run(ctx, s.client, []string{base + ":state"},
-		base, r.Gen, r.Window.Milliseconds(), d.Successes, d.Slow, d.Failures, d.Timeouts, d.Excluded, s.ttl).Int64Slice()
+		base, r.Gen, r.Window.Milliseconds(), r.Instance, c.Successes, c.Slow, c.Failures, c.Timeouts, c.Excluded, s.ttl).Int64Slice()
 	if err != nil {
 		return breaker.FleetState{}, wrap("Sync", err)
 	}

@@ -40,14 +40,17 @@ func startServerOrSkip(t *testing.T) *server { return startServer(t) }
 func TestStore_syncAddsAndSumsTheWindow(t *testing.T) {
 	st := newStore(t, startServer(t))
 	ctx := context.Background()
-	req := breaker.SyncRequest{Window: time.Minute, Deltas: breaker.StoreCounts{Successes: 3, Slow: 1, Failures: 2, Timeouts: 1, Excluded: 4}}
-	f, err := st.Sync(ctx, "db", req)
+	first := breaker.StoreCounts{Successes: 3, Slow: 1, Failures: 2, Timeouts: 1, Excluded: 4}
+	f, err := st.Sync(ctx, "db", breaker.SyncRequest{Instance: "a", Window: time.Minute, Counts: first})
 	require.NoError(t, err)
-	assert.Equal(t, breaker.FleetState{State: breaker.StateClosed, Counts: req.Deltas}, f)
+	assert.Equal(t, breaker.FleetState{State: breaker.StateClosed, Counts: first}, f)
 
-	f, err = st.Sync(ctx, "db", breaker.SyncRequest{Window: time.Minute, Deltas: breaker.StoreCounts{Failures: 5}})
+	// a's counts so far, then b's: 5 failures more from a, 1 from b.
+	_, err = st.Sync(ctx, "db", breaker.SyncRequest{Instance: "a", Window: time.Minute, Counts: breaker.StoreCounts{Successes: 3, Slow: 1, Failures: 7, Timeouts: 1, Excluded: 4}})
 	require.NoError(t, err)
-	assert.Equal(t, uint64(7), f.Counts.Failures)
+	f, err = st.Sync(ctx, "db", breaker.SyncRequest{Instance: "b", Window: time.Minute, Counts: breaker.StoreCounts{Failures: 1}})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(8), f.Counts.Failures)
 	assert.Equal(t, uint64(3), f.Counts.Successes)
 
 	// Another name shares nothing.
@@ -56,16 +59,29 @@ func TestStore_syncAddsAndSumsTheWindow(t *testing.T) {
 	assert.True(t, f.Counts.IsZero())
 }
 
-func TestStore_syncDropsDeltasOfAnOldGeneration(t *testing.T) {
+func TestStore_aRepeatedSyncCountsNothingTwice(t *testing.T) {
+	st := newStore(t, startServer(t))
+	ctx := context.Background()
+	req := breaker.SyncRequest{Instance: "a", Window: time.Minute, Counts: breaker.StoreCounts{Failures: 5}}
+	for range 3 { // as after timeouts whose Syncs did reach Redis
+		_, err := st.Sync(ctx, "db", req)
+		require.NoError(t, err)
+	}
+	f, err := st.Sync(ctx, "db", breaker.SyncRequest{Instance: "b", Window: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(5), f.Counts.Failures)
+}
+
+func TestStore_syncDropsCountsOfAnOldGeneration(t *testing.T) {
 	st := newStore(t, startServer(t))
 	ctx := context.Background()
 	_, ok, err := st.Publish(ctx, "db", 0, breaker.FleetState{Gen: 1, State: breaker.StateClosed})
 	require.NoError(t, err)
 	require.True(t, ok)
-	f, err := st.Sync(ctx, "db", breaker.SyncRequest{Gen: 0, Window: time.Minute, Deltas: breaker.StoreCounts{Failures: 9}})
+	f, err := st.Sync(ctx, "db", breaker.SyncRequest{Gen: 0, Instance: "a", Window: time.Minute, Counts: breaker.StoreCounts{Failures: 9}})
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), f.Gen)
-	assert.True(t, f.Counts.IsZero(), "deltas of generation 0 counted in generation 1: %+v", f.Counts)
+	assert.True(t, f.Counts.IsZero(), "counts of generation 0 counted in generation 1: %+v", f.Counts)
 }
 
 func TestStore_publishChecksTheGeneration(t *testing.T) {
@@ -95,7 +111,7 @@ func TestStore_publishChecksTheGeneration(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 1, won)
 
-	f, err := st.Sync(ctx, "db", breaker.SyncRequest{Gen: 1, Window: time.Minute, Deltas: breaker.StoreCounts{Failures: 1}})
+	f, err := st.Sync(ctx, "db", breaker.SyncRequest{Gen: 1, Instance: "a", Window: time.Minute, Counts: breaker.StoreCounts{Failures: 1}})
 	require.NoError(t, err)
 	assert.Equal(t, breaker.StateOpen, f.State)
 	assert.InDelta(t, time.Minute, f.OpenFor, float64(5*time.Second))

@@ -126,10 +126,13 @@ type phase struct {
 	// With a Store. Closed: what the rest of the fleet counted in the
 	// window, as of the last sync; nil when unknown. Half-open: leaseWait
 	// means the probe slots stay taken until the fleet's probe lease is
-	// granted (leased, guarded by cb.mu).
+	// granted (leased, guarded by cb.mu); the breaker asks for it once a
+	// call wants through (demand), so that an idle process does not take
+	// the lease and leave the fleet without a probe.
 	others    atomic.Pointer[window.Counts]
 	leaseWait bool
 	leased    bool
+	demand    atomic.Bool
 }
 
 // counts returns the counts of the closed phase ph over the window that
@@ -308,9 +311,9 @@ func (cb *CircuitBreaker) halfOpen(open *phase) {
 			frozen:    open.frozen,
 			rejectErr: &OpenError{Name: cb.cfg.Name, State: StateHalfOpen},
 		}
-		if cb.sync != nil && !cb.sync.closed {
-			// No probe until the fleet's lease is ours (see syncRound);
-			// if it never comes, expireProbes reopens after OpenTimeout.
+		if cb.sync != nil && !cb.sync.closed && !cb.sync.failing {
+			// No probe until the fleet's lease is ours (see syncRound). A
+			// holder that never reports loses it after OpenTimeout.
 			ph.leaseWait = true
 			ph.probes.Store(cb.cfg.HalfOpenRequests)
 			ph.lastProbe.Store(int64(clock.Now()))

@@ -3,6 +3,8 @@ package breaker
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -32,12 +34,15 @@ const minSyncInterval = 10 * time.Millisecond
 // an open state's OpenFor has passed, every process is half-open, and the
 // one that gets the probe lease ([Store.TryProbe]) probes.
 type Store interface {
-	// Sync adds the deltas of r to the fleet's counts of the closed
-	// generation r.Gen, if that is the fleet's current generation and it
-	// is closed (otherwise the deltas are dropped, as a local breaker
-	// drops the outcomes of calls that ended after a change of state),
-	// and returns the fleet's state, with in Counts the fleet's counts
-	// over the last r.Window, r's deltas included.
+	// Sync adds to the fleet's counts of the closed generation r.Gen what
+	// r.Counts hold beyond the counts of r.Instance's last Sync in that
+	// generation, if r.Gen is the fleet's current generation and it is
+	// closed (otherwise nothing is added, as a local breaker drops the
+	// outcomes of calls that ended after a change of state). It returns
+	// the fleet's state, with in Counts the fleet's counts over the last
+	// r.Window, r's included. Because r.Counts are cumulative, a Sync
+	// that is repeated after one that reached the store but whose answer
+	// was lost (a timeout) counts nothing twice.
 	Sync(ctx context.Context, name string, r SyncRequest) (FleetState, error)
 
 	// Publish changes the fleet's state to the state to, whose Gen must be
@@ -70,11 +75,15 @@ func (c StoreCounts) IsZero() bool { return c == StoreCounts{} }
 
 // SyncRequest is what a breaker sends to [Store.Sync].
 type SyncRequest struct {
-	// Gen is the generation of the fleet's closed state the deltas were
+	// Gen is the generation of the fleet's closed state the counts were
 	// counted in.
 	Gen uint64
-	// Deltas are the calls counted since the last successful Sync.
-	Deltas StoreCounts
+	// Instance names the breaker that syncs, unique in the fleet (New
+	// draws a random one for each breaker).
+	Instance string
+	// Counts are the calls the instance counted in generation Gen so far:
+	// cumulative, not since the last Sync.
+	Counts StoreCounts
 	// Window is the breaker's Settings.Window: the store keeps the counts
 	// of the last Window, in WindowBuckets buckets, and returns their sum.
 	Window time.Duration
@@ -116,9 +125,11 @@ type syncer struct {
 	done chan struct{} // closed when the goroutine has returned
 	once sync.Once     // closes stop
 
+	id     string        // SyncRequest.Instance
 	gen    uint64        // the fleet generation the breaker follows
 	synced *phase        // the phase the fleet knows of (gen is its state)
-	sent   window.Counts // synced's tally as of the last successful Sync
+	base   window.Counts // synced's tally when generation gen began
+	lost   bool          // the store lost the fleet's state: publish ours from generation 0
 
 	stats   StoreStats
 	failing bool // the last call failed (logged once per outage)
@@ -134,6 +145,7 @@ func (cb *CircuitBreaker) startSync() {
 		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+		id:       strconv.FormatUint(rand.Uint64(), 36),
 		synced:   cb.cur.Load(),
 	}
 	s.stats.Healthy = true
@@ -142,7 +154,7 @@ func (cb *CircuitBreaker) startSync() {
 }
 
 // kickSync asks the sync goroutine for a round now, without waiting: a
-// local change of state is to be published. mu is held.
+// local change of state is to be published, or a probe lease asked for.
 func (cb *CircuitBreaker) kickSync() {
 	if cb.sync != nil {
 		select {
@@ -219,15 +231,23 @@ func (cb *CircuitBreaker) syncRound(s *syncer, final bool) (again bool) {
 		req  SyncRequest
 		to   FleetState
 		from = s.gen
-		tail window.Counts
 	)
 	switch {
 	case ph.mode == modeIsolated:
 		// Isolation is this process's own business.
 	case ph.mode == modeHalfOpen && ph.leaseWait && !ph.leased:
 		op = opProbe
+		if !ph.demand.Load() {
+			op = opSync // no call wants through here: leave the lease to one that does
+			req = SyncRequest{Gen: s.gen, Window: cb.cfg.Window}
+		}
 	case ph != s.synced && (ph.mode == modeOpen || ph.mode == modeClosed):
 		op = opPublish
+		if s.lost {
+			// Past generations' keys may outlive the state: keep counting
+			// up from ours, not from 0.
+			from = 0
+		}
 		to = FleetState{Gen: s.gen + 1, State: StateClosed}
 		if ph.mode == modeOpen {
 			to.State = StateOpen
@@ -235,8 +255,7 @@ func (cb *CircuitBreaker) syncRound(s *syncer, final bool) (again bool) {
 		}
 	case ph.mode == modeClosed:
 		op = opSync
-		tail = ph.tally.load()
-		req = SyncRequest{Gen: s.gen, Deltas: storeCounts(tail.Sub(s.sent)), Window: cb.cfg.Window}
+		req = SyncRequest{Gen: s.gen, Instance: s.id, Counts: storeCounts(ph.tally.load().Sub(s.base)), Window: cb.cfg.Window}
 	default:
 		op = opSync
 		req = SyncRequest{Gen: s.gen, Window: cb.cfg.Window}
@@ -298,23 +317,25 @@ func (cb *CircuitBreaker) syncRound(s *syncer, final bool) (again bool) {
 	}
 	var trip *tripInfo
 	switch {
-	case f.Gen == 0 && s.gen > 0:
+	case f.Gen == 0 && s.gen > 0 && ph.mode != modeHalfOpen:
 		// The store lost the fleet's state (a restart without
-		// persistence): publish ours again.
-		s.gen = f.Gen
-		s.synced = nil
+		// persistence, or the state expired): publish ours again.
+		s.lost, s.synced = true, nil
 		again = true
 	case op == opPublish && granted:
+		s.lost = false
 		// A closed phase's counts so far belong to the new generation:
 		// the next Sync sends them all.
-		s.gen, s.synced, s.sent = to.Gen, ph, window.Counts{}
+		s.gen, s.synced, s.base = to.Gen, ph, window.Counts{}
 	case op == opProbe && granted:
 		cb.grantProbes(ph)
 	default:
+		if op == opPublish {
+			s.lost = false // another process published first
+		}
 		sameGen := f.Gen == s.gen
 		cb.adopt(s, ph, f)
 		if op == opSync && ph.mode == modeClosed && cb.cur.Load() == ph && sameGen {
-			s.sent = tail
 			if t, ok := cb.fleetTrip(ph, f.Counts); ok {
 				trip = &t
 			}
@@ -356,13 +377,13 @@ func (cb *CircuitBreaker) adopt(s *syncer, ph *phase, f FleetState) {
 		open := ph
 		cb.timer = time.AfterFunc(max(f.OpenFor, time.Millisecond), func() { cb.halfOpen(open) })
 	case ph.mode == modeClosed && newGen:
-		s.sent = ph.tally.load() // the counts so far belong to an older generation
+		s.base = ph.tally.load() // the counts so far belong to an older generation
 		ph.others.Store(nil)
 	}
 	if cur := cb.cur.Load(); cur != ph || ph.mode != modeHalfOpen {
 		s.synced = cur
 		if cur != ph && cur.mode == modeClosed {
-			s.sent = window.Counts{}
+			s.base = window.Counts{}
 		}
 	}
 }

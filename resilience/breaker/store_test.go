@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -25,6 +26,7 @@ type memStore struct {
 	state   breaker.State
 	until   time.Time
 	counts  map[uint64]breaker.StoreCounts // by generation (no window: tests stay inside one)
+	last    map[string]breaker.StoreCounts // by generation and instance: the counts of its last Sync
 	leases  map[uint64]bool
 	down    bool
 	calls   int
@@ -34,7 +36,7 @@ type memStore struct {
 var errStoreDown = errors.New("store down")
 
 func newMemStore() *memStore {
-	return &memStore{counts: map[uint64]breaker.StoreCounts{}, leases: map[uint64]bool{}}
+	return &memStore{counts: map[uint64]breaker.StoreCounts{}, last: map[string]breaker.StoreCounts{}, leases: map[uint64]bool{}}
 }
 
 func (m *memStore) fleet() breaker.FleetState {
@@ -54,14 +56,15 @@ func (m *memStore) Sync(_ context.Context, _ string, r breaker.SyncRequest) (bre
 	}
 	f := m.fleet()
 	if m.state == breaker.StateClosed {
-		if r.Gen == m.gen {
-			c := m.counts[m.gen]
-			c.Successes += r.Deltas.Successes
-			c.Slow += r.Deltas.Slow
-			c.Failures += r.Deltas.Failures
-			c.Timeouts += r.Deltas.Timeouts
-			c.Excluded += r.Deltas.Excluded
-			m.counts[m.gen] = c
+		if r.Gen == m.gen && r.Instance != "" {
+			key := strconv.FormatUint(r.Gen, 10) + "/" + r.Instance
+			last, c := m.last[key], m.counts[m.gen]
+			c.Successes += r.Counts.Successes - last.Successes
+			c.Slow += r.Counts.Slow - last.Slow
+			c.Failures += r.Counts.Failures - last.Failures
+			c.Timeouts += r.Counts.Timeouts - last.Timeouts
+			c.Excluded += r.Counts.Excluded - last.Excluded
+			m.counts[m.gen], m.last[key] = c, r.Counts
 		}
 		f.Counts = m.counts[m.gen]
 	}
@@ -195,6 +198,29 @@ func TestStore_oneProbeThenTheFleetCloses(t *testing.T) {
 		require.Len(t, probes, 1, "one probe for the fleet")
 		probes[0].Done(context.Background(), nil)
 		time.Sleep(150 * time.Millisecond)
+		synctest.Wait()
+		for i, cb := range cbs {
+			assert.Equal(t, breaker.StateClosed, cb.State(), "breaker %d", i)
+		}
+	})
+}
+
+func TestStore_anIdleProcessLeavesTheProbeToABusyOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMemStore()
+		cbs := fleetOf(t, m, 2, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second})
+		do(cbs[0], errDown)
+		time.Sleep(3 * time.Second) // both half-open, and several rounds later
+		synctest.Wait()
+		require.Equal(t, breaker.StateHalfOpen, cbs[0].State())
+		assert.Empty(t, m.leases, "nobody called: nobody took the lease")
+
+		// Calls come to the second process only: its first is rejected
+		// and asks for the lease at once; a later one probes.
+		assert.False(t, do(cbs[1], nil))
+		synctest.Wait()
+		assert.True(t, do(cbs[1], nil), "the busy process probes")
+		time.Sleep(100 * time.Millisecond)
 		synctest.Wait()
 		for i, cb := range cbs {
 			assert.Equal(t, breaker.StateClosed, cb.State(), "breaker %d", i)
