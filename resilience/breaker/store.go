@@ -306,6 +306,15 @@ func (cb *CircuitBreaker) syncRound(s *syncer, final bool) (again bool) {
 	s.stats.Healthy = true
 	recovered := s.failing
 	s.failing = false
+	if op == opPublish && granted {
+		// Recorded even if the state has changed since: the next round
+		// publishes the new state from this generation.
+		s.lost = false
+		// A closed phase's counts so far belong to the new generation:
+		// the next Sync sends them all.
+		s.gen, s.synced, s.base = to.Gen, ph, window.Counts{}
+		s.stats.Gen = s.gen
+	}
 	if cb.cur.Load() != ph {
 		// The state changed while the store answered: the next round
 		// deals with the new phase.
@@ -323,10 +332,7 @@ func (cb *CircuitBreaker) syncRound(s *syncer, final bool) (again bool) {
 		s.lost, s.synced = true, nil
 		again = true
 	case op == opPublish && granted:
-		s.lost = false
-		// A closed phase's counts so far belong to the new generation:
-		// the next Sync sends them all.
-		s.gen, s.synced, s.base = to.Gen, ph, window.Counts{}
+		// Recorded above.
 	case op == opProbe && granted:
 		cb.grantProbes(ph)
 	default:
