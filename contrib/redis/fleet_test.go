@@ -26,7 +26,7 @@ func fleet(t *testing.T, s *server, n int, set breaker.Settings) []*breaker.Circ
 	t.Helper()
 	set.Name = "db"
 	if set.SyncInterval == 0 {
-		set.SyncInterval = 50 * time.Millisecond
+		set.SyncInterval = 100 * time.Millisecond
 	}
 	cbs := make([]*breaker.CircuitBreaker, n)
 	for i := range cbs {
@@ -95,13 +95,22 @@ func TestFleet_rulesWeighTheFleetsCounts(t *testing.T) {
 	for range 20 {
 		call(cbs[0], nil)
 	}
-	require.Eventually(t, func() bool { return cbs[1].StoreStats().Calls >= 3 && cbs[0].StoreStats().Calls >= 3 }, 5*time.Second, 5*time.Millisecond)
-	time.Sleep(150 * time.Millisecond) // two more rounds: the second process knows of the successes
+	// Two rounds of the first process (one started after the calls), then
+	// two of the second: it knows of the successes.
+	waitRounds(t, cbs[0], 2)
+	waitRounds(t, cbs[1], 2)
 	for range 10 {
 		call(cbs[1], errDown)
 	}
 	time.Sleep(200 * time.Millisecond)
 	assert.Equal(t, []breaker.State{breaker.StateClosed, breaker.StateClosed}, states(cbs))
+}
+
+// waitRounds waits until cb has synced n more times.
+func waitRounds(t *testing.T, cb *breaker.CircuitBreaker, n uint64) {
+	t.Helper()
+	from := cb.StoreStats().Calls
+	require.Eventually(t, func() bool { return cb.StoreStats().Calls >= from+n }, 10*time.Second, time.Millisecond)
 }
 
 func TestFleet_aTripReachesEveryProcess(t *testing.T) {
@@ -124,7 +133,7 @@ func TestFleet_aTripReachesEveryProcess(t *testing.T) {
 
 func TestFleet_oneProcessProbes(t *testing.T) {
 	s := startServer(t)
-	const openFor = 300 * time.Millisecond
+	const openFor = time.Second // also the lease
 	cbs := fleet(t, s, 3, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: openFor})
 	call(cbs[0], errDown)
 	require.Eventually(t, allIn(cbs, breaker.StateOpen), 5*time.Second, time.Millisecond)
@@ -147,8 +156,8 @@ func TestFleet_oneProcessProbes(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	require.GreaterOrEqual(t, who, 0, "no probe within 5s; states %v", states(cbs))
-	// For most of the lease (OpenTimeout), nobody else probes.
-	end := time.Now().Add(openFor / 2)
+	// For part of the lease (OpenTimeout), nobody else probes.
+	end := time.Now().Add(openFor / 4)
 	for time.Now().Before(end) {
 		for i, cb := range cbs {
 			if tk, err := cb.Allow(); err == nil {
@@ -263,7 +272,7 @@ func TestFleet_redisDownThenBack(t *testing.T) {
 	// the other process.
 	s.start()
 	require.Eventually(t, allIn(cbs, breaker.StateOpen), 10*time.Second, time.Millisecond, "states: %v", states(cbs))
-	assert.True(t, cbs[0].StoreStats().Healthy)
+	require.Eventually(t, func() bool { return cbs[0].StoreStats().Healthy }, 10*time.Second, time.Millisecond)
 	assert.Contains(t, logs.String(), "store answers again")
 }
 

@@ -15,6 +15,9 @@ import (
 // DefaultSyncInterval is the default of Settings.SyncInterval.
 const DefaultSyncInterval = 500 * time.Millisecond
 
+// finalSyncLimit is the least time Close gives its last Sync.
+const finalSyncLimit = time.Second
+
 // minSyncInterval catches a unit mistake such as SyncInterval: 500 (500ns).
 const minSyncInterval = 10 * time.Millisecond
 
@@ -166,10 +169,11 @@ func (cb *CircuitBreaker) kickSync() {
 
 // Close stops the goroutine that a breaker with a Settings.Store runs to
 // sync with it, after one last Sync that sends the counts not sent yet
-// (bounded by SyncInterval). The breaker keeps working afterwards, on its
-// own counts. Close does nothing on a breaker without a Store, and
-// nothing the second time; it always returns nil. Close every breaker
-// that has a Store when you are done with it, or its goroutine leaks.
+// (given SyncInterval, and at least 1s). The breaker keeps working
+// afterwards, on its own counts. Close does nothing on a breaker without
+// a Store, and nothing the second time; it always returns nil. Close
+// every breaker that has a Store when you are done with it, or its
+// goroutine leaks.
 func (cb *CircuitBreaker) Close() error {
 	cb.phase()
 	s := cb.sync
@@ -268,7 +272,11 @@ func (cb *CircuitBreaker) syncRound(s *syncer, final bool) (again bool) {
 		return false
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), s.interval)
+	limit := s.interval
+	if final {
+		limit = max(limit, finalSyncLimit) // the last chance for these counts
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	var (
 		f       FleetState
 		granted bool
