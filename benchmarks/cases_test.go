@@ -70,6 +70,19 @@ var timeoutImpls = []impl{
 func BenchmarkTimeout(b *testing.B)         { runSerial(b, timeoutImpls) }
 func BenchmarkTimeoutParallel(b *testing.B) { runParallel(b, timeoutImpls) }
 
+// Adaptive timeout success path: timeout.WithAdaptive past its warm-up,
+// with the fixed timeouts as the scale. Its limit is kept within
+// [limit/2, limit], so it never fires, and every call runs the control
+// loop's per-call work.
+var adaptiveImpls = []impl{
+	{"stdlib", ctxOnly(stdlibTimeout)},
+	{"steady-fixed", ctxOnly(steadyTimeout)},
+	{"steady-adaptive", steadyAdaptive},
+}
+
+func BenchmarkAdaptiveTimeout(b *testing.B)         { runSerial(b, adaptiveImpls) }
+func BenchmarkAdaptiveTimeoutParallel(b *testing.B) { runParallel(b, adaptiveImpls) }
+
 // Abandon-mode timeout: the call returns at the deadline even if the
 // operation ignores its context, so the operation runs in a goroutine of
 // its own. stdlib (the cooperative inline timeout) is there as the scale.

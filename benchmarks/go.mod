@@ -7,6 +7,7 @@ require (
 	github.com/cenkalti/backoff/v4 v4.3.0
 	github.com/eapache/go-resiliency v1.7.0
 	github.com/failsafe-go/failsafe-go v0.9.8
+	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/redis/go-redis/v9 v9.20.1
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/steadyhq/steady v0.0.0
@@ -22,6 +23,7 @@ require (
 require (
 	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/steadyhq/steady/contrib/redis v0.0.0
 	golang.org/x/perf v0.0.0-20250909190841-7e13e04d9366 // indirect
 )

@@ -5,7 +5,8 @@ package benchmarks_test
 // matched to:
 //
 //   - timeout: timeout.WithTimeout[int](limit), cooperative (the default);
-//     timeout.WithTimeout[int](limit, timeout.Abandon()) for the abandon case.
+//     timeout.WithTimeout[int](limit, timeout.Abandon()) for the abandon case;
+//     timeout.WithAdaptive[int](a) for the adaptive case (see steadyAdaptive).
 //   - retry: retry.Retry[int](retry.Config{MaxAttempts: attempts,
 //     BaseDelay: baseDelay, MaxDelay: maxDelay, Multiplier: multiplier,
 //     Jitter: true}); Jitter draws each delay from [d/2, 3d/2], the same as a
@@ -70,6 +71,23 @@ func steadyRetryConfig() retry.Config {
 
 func steadyTimeout(ctx context.Context) call {
 	return steadyCall(ctx, timeout.WithTimeout[int](limit)(opDeadline))
+}
+
+// steadyAdaptive is timeout.WithAdaptive with TargetRate 0.01, Min limit/2
+// and Max limit, warmed up (its 1,000 warm-up calls, which read the clock)
+// before the timed loop.
+func steadyAdaptive(b *testing.B, ctx context.Context) call {
+	a, err := timeout.NewAdaptive(timeout.AdaptiveConfig{TargetRate: 0.01, Min: limit / 2, Max: limit, Warmup: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fn := timeout.WithAdaptive[int](a)(opDeadline)
+	for a.Snapshot().WarmingUp {
+		if _, err := fn(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return steadyCall(ctx, fn)
 }
 
 func steadyAbandon(ctx context.Context) call {

@@ -178,6 +178,13 @@ func (c *Client) Budgets() map[string]budget.Budget {
 	return c.pipe.budgets()
 }
 
+// AdaptiveTimeouts returns the adaptive limits the Client keeps (see
+// [Config.AdaptiveTimeout]), by host. It is empty when AdaptiveTimeout is
+// nil.
+func (c *Client) AdaptiveTimeouts() map[string]*timeout.Adaptive {
+	return c.pipe.adaptives()
+}
+
 // Hedgers returns the hedgers the Client keeps (see [Config.Hedge]), by
 // host. It is empty when Config.Hedge is nil.
 func (c *Client) Hedgers() map[string]*hedge.Hedger {

@@ -14,6 +14,7 @@ import (
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 // Config configures a [Client] or a [Transport]. The zero Config is valid:
@@ -25,6 +26,19 @@ type Config struct {
 	// attempt (the caller's context still bounds the call); negative is an
 	// error.
 	Timeout time.Duration
+
+	// AdaptiveTimeout, when not nil, replaces the fixed Timeout per
+	// attempt with a limit each host learns from its own calls (see
+	// timeout.NewAdaptive): the limit that about TargetRate of attempts
+	// exceed, learned only from whether attempts timed out, so that a
+	// dependency that slows down raises its limit rather than failing at
+	// the old one. Timeout, when set, is the ceiling: AdaptiveTimeout.Max
+	// defaults to it and may not exceed it; without Timeout, Max must be
+	// set. Retried attempts do not teach the limit. With Hedge too, a
+	// Client's learned limit bounds each hedged group of attempts, and
+	// each attempt keeps Timeout; a Transport takes only one of the two.
+	// Client.AdaptiveTimeouts and Transport.AdaptiveTimeouts show them.
+	AdaptiveTimeout *timeout.AdaptiveConfig
 
 	// Retry, when not nil, retries failed attempts with its backoff:
 	// connection errors, attempt timeouts, 408, 429 and 5xx except 501.
@@ -129,6 +143,9 @@ func (c Config) Validate() error {
 	if c.MaxBodySize < 0 {
 		return &resilience.ConfigError{Pkg: "httpx", Field: "Config.MaxBodySize", Value: c.MaxBodySize, Want: ">= 0"}
 	}
+	if _, err := c.adaptiveConfig(); err != nil {
+		return err
+	}
 	if c.Retry != nil {
 		if err := c.Retry.Validate(); err != nil {
 			return err
@@ -150,6 +167,27 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// adaptiveConfig returns AdaptiveTimeout with Max defaulted to Timeout, or
+// nil when there is none.
+func (c Config) adaptiveConfig() (*timeout.AdaptiveConfig, error) {
+	if c.AdaptiveTimeout == nil {
+		return nil, nil
+	}
+	ac := *c.AdaptiveTimeout
+	switch {
+	case ac.Max == 0 && c.Timeout == 0:
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "Config.AdaptiveTimeout.Max", Value: ac.Max, Want: "> 0, or Config.Timeout set (the ceiling)"}
+	case c.Timeout > 0 && ac.Max > c.Timeout:
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "Config.AdaptiveTimeout.Max", Value: ac.Max, Want: "<= Config.Timeout (" + c.Timeout.String() + "), the ceiling"}
+	case ac.Max == 0:
+		ac.Max = c.Timeout
+	}
+	if err := ac.Validate(); err != nil {
+		return nil, err
+	}
+	return &ac, nil
 }
 
 // noRetry returns why req may not be sent more than once, or "" when it

@@ -12,6 +12,7 @@ import (
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 // maxHosts bounds the hosts a Client or Transport keeps a breaker (and
@@ -48,14 +49,15 @@ func isUpstreamFailure(err error) bool {
 // recommended order. A Transport composes only Retry: it times, records and
 // settles each call with the breaker by hand, when the response body ends.
 type policies[T any] struct {
-	monitor  resilience.Policy[T] // nil when no Metrics, or for a Transport
-	breakers *breaker.Settings    // nil when no Breaker
-	manual   bool                 // a Transport: the host's breaker is not composed in
-	retry    *retry.Config        // nil when no Retry; each host gets a Retry
-	hedge    *hedge.Config        // nil when no Hedge; each host gets a Hedger
-	budget   budget.Budget        // Config.Budget; nil: each host gets an Adaptive
-	discard  func(T)              // releases a hedge's losing result, or nil
-	timeout  resilience.Policy[T] // nil when no Timeout, or for a Transport
+	monitor  resilience.Policy[T]    // nil when no Metrics, or for a Transport
+	breakers *breaker.Settings       // nil when no Breaker
+	manual   bool                    // a Transport: the host's breaker is not composed in
+	retry    *retry.Config           // nil when no Retry; each host gets a Retry
+	hedge    *hedge.Config           // nil when no Hedge; each host gets a Hedger
+	budget   budget.Budget           // Config.Budget; nil: each host gets an Adaptive
+	discard  func(T)                 // releases a hedge's losing result, or nil
+	adaptive *timeout.AdaptiveConfig // nil when no AdaptiveTimeout; each host gets one
+	timeout  resilience.Policy[T]    // nil when no Timeout, or for a Transport
 
 	// The composed pipelines, by host when there are breakers (each host
 	// has its own), else under "". At most maxHosts hosts are kept, plus
@@ -69,6 +71,7 @@ type policies[T any] struct {
 type hostPipes[T any] struct {
 	cb                 *breaker.CircuitBreaker // nil when no Breaker
 	hedger             *hedge.Hedger           // nil when no Hedge
+	adaptive           *timeout.Adaptive       // nil when no AdaptiveTimeout
 	budget             budget.Budget           // nil when neither Retry nor Hedge
 	withRetry, noRetry resilience.Policy[T]
 	used               atomic.Uint64 // policies.clock at the last use
@@ -89,6 +92,7 @@ func newPolicies[T any](cfg *Config, limit resilience.Policy[T], manual bool) *p
 		p.monitor = monitor.Monitor[T](cfg.Metrics)
 	}
 	p.retry, p.hedge, p.budget = cfg.Retry, cfg.Hedge, cfg.Budget
+	p.adaptive, _ = cfg.adaptiveConfig() // validated when the Client or Transport was made
 	return p
 }
 
@@ -104,7 +108,7 @@ func (h *hostPipes[T]) pipe(retryOK bool) resilience.Policy[T] {
 // call release on the result when the call has ended.
 func (p *policies[T]) forHost(u *url.URL) (*hostPipes[T], error) {
 	var host string
-	if p.breakers != nil || p.hedge != nil || (p.retry != nil && p.budget == nil) {
+	if p.breakers != nil || p.hedge != nil || p.adaptive != nil || (p.retry != nil && p.budget == nil) {
 		host = u.Host // something of the host's own
 	}
 	p.mu.RLock()
@@ -173,10 +177,30 @@ func (p *policies[T]) add(host string) (*hostPipes[T], error) {
 			}
 			h.hedger, hp = hd, hedge.Hedge[T](hd, opts...)
 		}
-		h.noRetry = compose(p.monitor, cb, nil, nil, p.timeout)
+		// The attempt limit: the fixed Timeout, or the host's learned one.
+		// With a hedge too, the learned limit goes outside the hedge and
+		// bounds each hedged group, which is what it learns from (inside,
+		// it would learn only from the attempts no hedge overtook, the
+		// fast ones, and drift down); each attempt keeps the fixed
+		// Timeout, the ceiling.
+		tp, ap := p.timeout, resilience.Policy[T](nil)
+		if p.adaptive != nil {
+			a, err := timeout.NewAdaptive(*p.adaptive)
+			if err != nil {
+				return nil, err
+			}
+			h.adaptive = a
+			if !p.manual {
+				ap = timeout.WithAdaptive[T](a)
+			}
+		}
+		h.noRetry = compose(p.monitor, cb, nil, nil, nil, orElse(ap, tp))
 		h.withRetry = h.noRetry
-		if rp != nil || hp != nil {
-			h.withRetry = compose(p.monitor, cb, rp, hp, p.timeout)
+		switch {
+		case hp != nil:
+			h.withRetry = compose(p.monitor, cb, rp, ap, hp, tp)
+		case rp != nil:
+			h.withRetry = compose(p.monitor, cb, rp, nil, nil, orElse(ap, tp))
 		}
 		if len(p.hosts) >= maxHosts {
 			p.evictOne()
@@ -222,6 +246,14 @@ func (p *policies[T]) evictOne() {
 	}
 }
 
+// orElse returns a, or b if a is nil.
+func orElse[T any](a, b resilience.Policy[T]) resilience.Policy[T] {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
 // compose composes the policies that are not nil, outermost first.
 func compose[T any](ps ...resilience.Policy[T]) resilience.Policy[T] {
 	kept := make([]resilience.Policy[T], 0, len(ps))
@@ -241,6 +273,19 @@ func (p *policies[T]) budgets() map[string]budget.Budget {
 	for host, h := range p.hosts {
 		if h.budget != nil {
 			out[host] = h.budget
+		}
+	}
+	return out
+}
+
+// adaptives returns the adaptive timeouts kept, by host.
+func (p *policies[T]) adaptives() map[string]*timeout.Adaptive {
+	out := make(map[string]*timeout.Adaptive)
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for host, h := range p.hosts {
+		if h.adaptive != nil {
+			out[host] = h.adaptive
 		}
 	}
 	return out

@@ -64,6 +64,12 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Hedge != nil && cfg.AdaptiveTimeout != nil {
+		// A Transport's learned limit covers each attempt, body and all;
+		// with hedges it would learn only from the attempts no hedge
+		// overtook, and drift down.
+		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "Config.AdaptiveTimeout", Value: "set with Config.Hedge", Want: "one of the two for a Transport (a Client takes both)"}
+	}
 	if cfg.Retry != nil {
 		r := *cfg.Retry
 		cfg.Retry = &r
@@ -90,6 +96,12 @@ func (t *Transport) Breakers() map[string]*breaker.CircuitBreaker {
 // host. It is empty when Config.Hedge is nil.
 func (t *Transport) Hedgers() map[string]*hedge.Hedger {
 	return t.pipe.hedgers()
+}
+
+// AdaptiveTimeouts returns the adaptive limits the Transport keeps (see
+// [Config.AdaptiveTimeout]), by host, as [Client.AdaptiveTimeouts] does.
+func (t *Transport) AdaptiveTimeouts() map[string]*timeout.Adaptive {
+	return t.pipe.adaptives()
 }
 
 // Budgets returns the retry budgets the Transport uses (see
@@ -127,7 +139,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	why := noRetry(req, &t.cfg)
-	rt := &roundTrip{t: t, req: req, retries: why == "" && t.cfg.Retry != nil, hedged: why == "" && h.hedger != nil}
+	rt := &roundTrip{t: t, req: req, retries: why == "" && t.cfg.Retry != nil, hedged: why == "" && h.hedger != nil, adaptive: h.adaptive}
 	resp, err := h.pipe(why == "")(rt.attempt)(ctx)
 	logNotRetried(ctx, &t.cfg, req, why, err)
 	last, attempts := rt.finish()
@@ -202,10 +214,11 @@ func (c *outcome) record(err error) {
 // roundTrip is the state of one RoundTrip's attempts. Hedged attempts run
 // at once, so its counts are guarded by mu.
 type roundTrip struct {
-	t       *Transport
-	req     *http.Request
-	retries bool // a failed attempt may be followed by another
-	hedged  bool // attempts may run at once (Config.Hedge)
+	t        *Transport
+	req      *http.Request
+	retries  bool              // a failed attempt may be followed by another
+	hedged   bool              // attempts may run at once (Config.Hedge)
+	adaptive *timeout.Adaptive // the host's learned limit, or nil
 
 	mu       sync.Mutex
 	attempts int
@@ -259,7 +272,15 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 	if rt.hedged {
 		ctx, cancel, follow = detach(ctx, req.Context())
 	}
-	if rt.t.limit != nil {
+	wrap := rt.t.limitError
+	switch {
+	case rt.adaptive != nil:
+		var end func(error) error
+		ctx, end = rt.adaptive.Start(ctx)
+		release := cancel
+		cancel = func() { _ = end(nil); release() }
+		wrap = func(_ context.Context, err error) error { return end(err) }
+	case rt.t.limit != nil:
 		var stop context.CancelFunc
 		ctx, stop = rt.t.limit.Start(ctx)
 		release := cancel
@@ -278,7 +299,7 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		follow()
 	}
 	if err != nil {
-		err = rt.t.limitError(ctx, redactErr(err, req.URL, context.Cause(ctx)))
+		err = wrap(ctx, redactErr(err, req.URL, context.Cause(ctx)))
 		cancel()
 		return nil, err
 	}
@@ -292,14 +313,14 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		// so that retry, the breaker and the metrics see it; RoundTrip
 		// still hands the response back, as a RoundTripper must.
 		if rt.retries || rt.hedged {
-			rt.t.holdErrorBody(ctx, resp, cancel)
+			holdErrorBody(ctx, resp, cancel, wrap)
 		} else {
-			resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
+			resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, wrap: wrap}
 		}
 		rt.keep(resp)
 		return resp, newStatusError(req, resp)
 	}
-	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, t: rt.t}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, wrap: wrap}
 	return resp, nil
 }
 
@@ -324,7 +345,7 @@ func detach(attempt, caller context.Context) (ctx context.Context, cancel contex
 // attempt's context at once: the response may wait out a backoff, longer
 // than the attempt's limit, before it is discarded or returned. A longer
 // body keeps streaming after the part already read.
-func (t *Transport) holdErrorBody(ctx context.Context, resp *http.Response, cancel context.CancelFunc) {
+func holdErrorBody(ctx context.Context, resp *http.Response, cancel context.CancelFunc, wrap func(context.Context, error) error) {
 	raw := resp.Body
 	data, err := io.ReadAll(io.LimitReader(raw, drainLimit+1))
 	if err == nil && len(data) <= drainLimit {
@@ -342,7 +363,7 @@ func (t *Transport) holdErrorBody(ctx context.Context, resp *http.Response, canc
 			io.Reader
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(data), rest), raw},
-		ctx: ctx, cancel: cancel, t: t,
+		ctx: ctx, cancel: cancel, wrap: wrap,
 	}
 }
 
@@ -375,9 +396,9 @@ type attemptBody struct {
 	io.ReadCloser
 	ctx     context.Context
 	cancel  context.CancelFunc
-	t       *Transport
-	outcome *outcome    // nil for a body that settles nothing
-	stop    func() bool // stops the settling on the context's end
+	wrap    func(context.Context, error) error // the attempt limit's error, if it fired
+	outcome *outcome                           // nil for a body that settles nothing
+	stop    func() bool                        // stops the settling on the context's end
 }
 
 // settleWith makes the body settle c when it ends.
@@ -386,7 +407,7 @@ func (b *attemptBody) settleWith(c *outcome) {
 	b.stop = context.AfterFunc(b.ctx, func() {
 		// Settled already (the body ended first, and canceled the
 		// context), or the body was left unread past the context's end.
-		c.settle(b.t.limitError(b.ctx, context.Cause(b.ctx)))
+		c.settle(b.wrap(b.ctx, context.Cause(b.ctx)))
 	})
 }
 
@@ -406,7 +427,7 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		b.end(nil) // the whole body is in: nothing left to bound
 	case err != nil:
-		err = b.t.limitError(b.ctx, sanitize(err, context.Cause(b.ctx)))
+		err = b.wrap(b.ctx, sanitize(err, context.Cause(b.ctx)))
 		b.end(err)
 	}
 	return n, err

@@ -7,27 +7,35 @@
 //
 // Without -url, steady starts a flaky HTTP server of its own on 127.0.0.1,
 // built with package chaos (its faults are drawn from a fixed seed, so every
-// run meets the same ones): most requests are answered in a few milliseconds, some take hundreds of
-// milliseconds, some hang for seconds, some get 503 or 429 with
-// Retry-After, and for two seconds in each phase every request gets 503 (an
-// outage). It then sends the same load twice, 300 requests, 10 at a time,
-// 50 a second:
+// run meets the same ones): most requests are answered in a few
+// milliseconds, some take hundreds of milliseconds, some hang for seconds,
+// some get 503 or 429 with Retry-After, and for two seconds in each phase
+// every request gets 503 (an outage). It then sends the same load twice,
+// 300 requests, 10 at a time, 50 a second, each call with the same
+// deadline (-deadline, 3s), as a caller that must answer its own client in
+// time would:
 //
 //   - "no policy": a plain http.Client without a Timeout, the way many
-//     programs call APIs; a hung request holds its caller until the server
-//     lets go;
-//   - "steady": an httpx.Client with a timeout per attempt, retries with
-//     exponential backoff and jitter that honour Retry-After, a circuit
-//     breaker per host, and monitor.Metrics recording every call.
+//     programs call APIs; a hung request holds its caller until the
+//     deadline (or the server) lets go;
+//   - "steady": an httpx.Client with a timeout per attempt that each host
+//     learns under the -timeout ceiling, hedged attempts, retries with
+//     exponential backoff and jitter that honour Retry-After within a
+//     retry budget, a circuit breaker per host whose calls wait for the
+//     recovery within their deadline, and monitor.Metrics recording every
+//     call.
 //
 // While it works it shows progress on stderr. Then it prints a table that
-// puts the two side by side (success rate, timeouts, retries, calls the
-// breaker rejected without sending them, requests that reached the
-// upstream, latency percentiles, latency during the outage, wall time) and a
-// few lines of verdict.
+// puts the two side by side (success rate, timeouts, retries and the ones
+// the budget denied, hedges, the learned timeout, calls the breaker
+// rejected or held until the recovery, requests that reached the upstream,
+// latency percentiles, the outage, wall time) and a few lines of verdict.
+// The -hedge, -adaptive, -budget, -wait and -breaker flags turn steady's
+// policies off one by one, to see what each does.
 //
 // With -url, steady probes that endpoint the same way, with GET requests.
-// Be kind: it sends -requests requests in each phase, and more with retries.
+// Be kind: it sends -requests requests in each phase, and more with retries
+// and hedges.
 //
 // The flags are:
 //
@@ -35,9 +43,14 @@
 //	-requests N       requests per phase (default 300)
 //	-concurrency N    requests in flight at most (default 10)
 //	-rate R           requests started per second at most; 0: no limit (default 50)
-//	-timeout D        steady's limit per attempt (default 1s)
+//	-deadline D       each call's deadline, in both phases; 0: none (default 3s)
+//	-timeout D        steady's limit per attempt, the ceiling of the learned one (default 1s)
 //	-retries N        steady's retries after the first attempt (default 3)
+//	-adaptive=false   a fixed -timeout per attempt instead of a learned one
+//	-hedge=false      no hedged attempts
+//	-budget=false     retries and hedges without a budget
 //	-breaker=false    run steady without the circuit breaker
+//	-wait=false       calls to an open breaker fail at once instead of waiting
 //
 // The exit status is 0 when both phases ran, 1 when steady could not run
 // them, 2 for bad flags or arguments, and 130 when interrupted (Ctrl-C).
@@ -82,10 +95,15 @@ type options struct {
 	url         string // "" for the embedded server
 	requests    int
 	concurrency int
-	rate        float64 // per second; 0: no limit
+	rate        float64       // per second; 0: no limit
+	deadline    time.Duration // each call's; 0: none
 	timeout     time.Duration
 	retries     int
+	adaptive    bool // learn the attempt timeout under timeout
+	hedge       bool
+	budget      bool // the default budget; false: budget.Unlimited
 	breaker     bool
+	wait        bool // calls wait for an open breaker (with breaker)
 }
 
 // Limits of the numeric flags: generous, but they keep a typo from
@@ -98,10 +116,12 @@ const (
 
 const usageHead = `Usage: steady [flags]
 
-steady sends the same requests twice, first with a plain http.Client (no
-timeout, no retries) and then through steady's httpx.Client (a timeout per
-attempt, retries with backoff, a circuit breaker), and prints how each fared.
-Without -url it runs its own flaky server on 127.0.0.1.
+steady sends the same requests twice, each with the same deadline, first
+with a plain http.Client (no timeout, no retries) and then through steady's
+httpx.Client (a learned timeout per attempt, hedged attempts, retries with
+backoff within a budget, a circuit breaker whose calls wait for the
+recovery), and prints how each fared. Without -url it runs its own flaky
+server on 127.0.0.1.
 
 Flags:
 `
@@ -124,9 +144,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.requests, "requests", 300, "requests per phase, 1 to 1000000")
 	fs.IntVar(&o.concurrency, "concurrency", 10, "requests in flight at most, 1 to 10000")
 	fs.Float64Var(&o.rate, "rate", 50, "requests started per second at most; 0 for no limit")
-	fs.DurationVar(&o.timeout, "timeout", time.Second, "steady's time limit per attempt, > 0")
+	fs.DurationVar(&o.deadline, "deadline", 3*time.Second, "each call's deadline, in both phases, >= 0; 0 for none")
+	fs.DurationVar(&o.timeout, "timeout", time.Second, "steady's time limit per attempt, > 0; with -adaptive, the ceiling of the learned limit")
 	fs.IntVar(&o.retries, "retries", 3, "steady's retries after the first attempt, 0 to 100")
+	fs.BoolVar(&o.adaptive, "adaptive", true, "learn steady's time limit per attempt, per host, under -timeout")
+	fs.BoolVar(&o.hedge, "hedge", true, "hedge steady's slow attempts with a second one")
+	fs.BoolVar(&o.budget, "budget", true, "bound steady's retries and hedges with a budget per host")
 	fs.BoolVar(&o.breaker, "breaker", true, "guard steady's calls with a circuit breaker")
+	fs.BoolVar(&o.wait, "wait", true, "with -breaker, let calls wait for an open breaker's recovery, within their deadline")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -153,6 +178,8 @@ func (o *options) check(extraArgs int) error {
 		return fmt.Errorf("steady: -concurrency is %d, want 1 to %d", o.concurrency, maxConcurrency)
 	case o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || (o.rate > 0 && o.rate < minRate):
 		return fmt.Errorf("steady: -rate is %v, want 0 (no limit) or at least %v per second", o.rate, minRate)
+	case o.deadline < 0:
+		return fmt.Errorf("steady: -deadline is %v, want >= 0 (0: none)", o.deadline)
 	case o.timeout <= 0:
 		return fmt.Errorf("steady: -timeout is %v, want > 0", o.timeout)
 	case o.retries < 0 || o.retries > maxRetries:

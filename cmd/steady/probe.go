@@ -13,11 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/steadyhq/steady/chaos"
 	"github.com/steadyhq/steady/httpx"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/budget"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 // Settings of steady's circuit breaker: it opens after breakerFailures
@@ -28,6 +32,42 @@ const (
 	breakerOpenTimeout = 500 * time.Millisecond
 	// maxRetryAfter caps the wait a server may ask for with Retry-After.
 	maxRetryAfter = 5 * time.Second
+)
+
+// Settings of steady's hedging and learned timeout, chosen for an upstream
+// whose tail is a small share of very slow or hung requests, like the
+// embedded server's: 89% of its requests take 1-5ms, 8% are 200-500ms
+// slower and 3% hang.
+const (
+	// hedgeRate is the share of attempts to hedge. The delay that hedges
+	// a share r is the (1-r) quantile of the attempts' latency, and the
+	// slow and hung requests are 11% of them. At 5% the delay would sit
+	// inside the slow ones (about 425ms), after most of the wait it is
+	// meant to save. At 10% the hedger sees that the low edge of the gap
+	// between fast and slow requests (about 5ms) hedges nearly as few
+	// (11%, within its 1.25×r) and takes it: every slow or hung attempt
+	// gets a second one after a few milliseconds, for about 11% more
+	// requests.
+	hedgeRate = 0.10
+
+	// timeoutRate is the share of attempts the learned timeout may cut.
+	// It must exceed the share of requests that never answer in time (3%
+	// hang): below it, every limit under the ceiling cuts too many and
+	// the limit stays at the ceiling. At 5% it settles in the slow band
+	// (about 425ms) when nothing else cuts the tail: it cuts the hangs
+	// there, and the slowest quarter of the slow requests, which a retry
+	// answers about as fast. With hedging, hedged attempts teach it
+	// nothing (Karn's rule), so it learns from attempts that ended before
+	// the hedge delay and comes down to timeoutMin.
+	timeoutRate = 0.05
+	// timeoutMin is the lowest the learned limit goes: ten times the
+	// slowest fast request of a loopback server, so that a busy machine
+	// does not cut healthy attempts.
+	timeoutMin = 50 * time.Millisecond
+	// timeoutWarmup is how many attempts run at the ceiling before the
+	// first estimate: about five slower than the estimate, for 5%. The
+	// default (10/r, 200) would leave little of a 300-request phase.
+	timeoutWarmup = 100
 )
 
 // runContext does the work of run under ctx, with the embedded server's
@@ -95,15 +135,37 @@ func printHeader(w io.Writer, o *options, srv *flakyServer) {
 		fmt.Fprintf(w, "steady: %d requests per phase, %d at a time, %s, to %s\n",
 			o.requests, o.concurrency, rate, displayURL(o.url))
 	}
-	fmt.Fprintln(w, "  no policy: http.Client without Timeout, no retries")
-	fmt.Fprintf(w, "  steady:    httpx.Client: %v timeout per attempt, %s", o.timeout, plural(o.retries, "retry", "retries"))
+	until, same := "the server lets go", ""
+	if o.deadline > 0 {
+		until, same = fmt.Sprintf("the call's %v deadline", o.deadline), ", within the same deadline"
+	}
+	fmt.Fprintf(w, "  no policy: http.Client without Timeout, no retries; a hung request holds its caller until %s\n", until)
+	fmt.Fprintf(w, "  steady:    httpx.Client%s:\n", same)
+	if o.adaptive {
+		fmt.Fprintf(w, "    timeout  per attempt, learned per host for %g%% of attempts, %v to %v (-timeout)\n",
+			timeoutRate*100, min(timeoutMin, o.timeout), o.timeout)
+	} else {
+		fmt.Fprintf(w, "    timeout  %v per attempt\n", o.timeout)
+	}
+	if o.hedge {
+		fmt.Fprintf(w, "    hedge    a second attempt when the first is slower than a delay learned per host to hedge %g%%\n", hedgeRate*100)
+	}
+	fmt.Fprintf(w, "    retry    %s", plural(o.retries, "retry", "retries"))
 	if o.retries > 0 {
-		fmt.Fprint(w, " (exponential backoff with jitter, Retry-After honoured)")
+		fmt.Fprint(w, ", exponential backoff with jitter, Retry-After honoured")
 	}
+	if (o.retries > 0 || o.hedge) && o.budget {
+		fmt.Fprint(w, "; retries and hedges within the default budget per host")
+	}
+	fmt.Fprintln(w)
 	if o.breaker {
-		fmt.Fprintf(w, ", circuit breaker (opens after %d failed calls in a row, probes after %v)", breakerFailures, breakerOpenTimeout)
+		fmt.Fprintf(w, "    breaker  per host, opens after %d failed calls in a row, probes after %v", breakerFailures, breakerOpenTimeout)
+		if o.wait {
+			fmt.Fprintf(w, "; while open, up to %d calls wait for the recovery", o.concurrency)
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, ", monitor.Metrics")
+	fmt.Fprintln(w, "    metrics  monitor.Metrics")
 	fmt.Fprintln(w)
 }
 
@@ -117,16 +179,37 @@ type phase struct {
 	// (steady only); summary.timeouts adds the calls whose last attempt
 	// timed out.
 	retriedTimeouts int64
-	metrics         *monitor.Stats     // steady only
-	breaker         *breakerLog        // steady with the breaker only
-	breakers        []breaker.Snapshot // steady's breakers at the end, by host
+	metrics         *monitor.Stats // steady only
+	breaker         *breakerLog    // steady with the breaker only
+	hosts           []hostStats    // steady's policies per host at the end, by host
+	// server is what the embedded server did in the phase (nil with -url).
+	server *chaos.Stats
+}
+
+// hostStats is what steady's policies for one host did; a policy that is
+// off is nil.
+type hostStats struct {
+	host     string
+	breaker  *breaker.Snapshot
+	hedge    *hedge.Stats
+	adaptive *timeout.AdaptiveSnapshot
+	budget   *budget.Stats
+}
+
+// outageRequests returns the requests the server received during its
+// outage, or -1 without the embedded server.
+func (p *phase) outageRequests() int64 {
+	if p.server == nil {
+		return -1
+	}
+	return p.server.Faults[faultOutage].Injected
 }
 
 // measure runs one phase with progress on stderr.
 func measure(ctx context.Context, name string, o *options, do caller, stderr io.Writer) (*phase, error) {
 	var t tally
 	stop := newProgress(stderr).track(name, o.requests, &t)
-	calls, wall, err := runPhase(ctx, load{o.requests, o.concurrency, o.interval()}, do, &t)
+	calls, wall, err := runPhase(ctx, load{o.requests, o.concurrency, o.interval(), o.deadline}, do, &t)
 	stop()
 	if err != nil {
 		return nil, err
@@ -138,7 +221,10 @@ func measure(ctx context.Context, name string, o *options, do caller, stderr io.
 func runPlain(ctx context.Context, o *options, target string, srv *flakyServer, stderr io.Writer) (*phase, error) {
 	tr := newTransport(o.concurrency)
 	defer tr.closeIdle()
-	hc := &http.Client{Transport: tr} // no Timeout: the danger being shown
+	// No Timeout: the danger being shown. Each call still has the deadline
+	// that runPhase gives both phases, as a caller that must answer in time
+	// would set.
+	hc := &http.Client{Transport: tr}
 	if srv != nil {
 		srv.startPhase()
 	}
@@ -147,7 +233,17 @@ func runPlain(ctx context.Context, o *options, target string, srv *flakyServer, 
 		return nil, err
 	}
 	p.upstream = tr.n.Load()
+	p.server = serverStats(srv)
 	return p, nil
+}
+
+// serverStats returns what srv did in this phase, or nil without one.
+func serverStats(srv *flakyServer) *chaos.Stats {
+	if srv == nil {
+		return nil
+	}
+	s := srv.stats()
+	return &s
 }
 
 // runSteady runs the phase through steady's httpx.Client.
@@ -178,6 +274,26 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 		Metrics:    m,
 		HTTPClient: &http.Client{Transport: tr},
 	}
+	if o.adaptive {
+		cfg.AdaptiveTimeout = &timeout.AdaptiveConfig{
+			TargetRate: timeoutRate,
+			Min:        min(timeoutMin, o.timeout),
+			Warmup:     timeoutWarmup,
+			// Max: the ceiling, o.timeout.
+		}
+	}
+	if o.hedge {
+		cfg.Hedge = &hedge.Config{
+			TargetRate: hedgeRate,
+			// Until it has learned a delay, hedge an attempt that has used
+			// half of its time, not after the default 1s, which would
+			// never come before the timeout.
+			MaxDelay: o.timeout / 2,
+		}
+	}
+	if !o.budget {
+		cfg.Budget = budget.Unlimited()
+	}
 	var bl *breakerLog
 	if o.breaker {
 		bl = &breakerLog{}
@@ -185,6 +301,11 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 			ConsecutiveFailures: breakerFailures,
 			OpenTimeout:         breakerOpenTimeout,
 			OnStateChange:       bl.record,
+		}
+		if o.wait {
+			// Every call in flight may wait: with fewer, the others fail
+			// at once while some wait.
+			cfg.Breaker.MaxWaiting = o.concurrency
 		}
 	}
 	c, err := httpx.NewClient(cfg)
@@ -202,13 +323,46 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 		return nil, err
 	}
 	p.upstream, p.retries, p.retriedTimeouts, p.breaker = tr.n.Load(), retries.Load(), retriedTimeouts.Load(), bl
+	p.server = serverStats(srv)
 	s := m.Snapshot()
 	p.metrics = &s
-	for _, cb := range c.Breakers() {
-		p.breakers = append(p.breakers, cb.Snapshot())
-	}
-	slices.SortFunc(p.breakers, func(a, b breaker.Snapshot) int { return strings.Compare(a.Name, b.Name) })
+	p.hosts = hostsOf(c)
 	return p, nil
+}
+
+// hostsOf returns what c's policies did, per host, sorted by host.
+func hostsOf(c *httpx.Client) []hostStats {
+	byHost := map[string]*hostStats{}
+	get := func(host string) *hostStats {
+		h := byHost[host]
+		if h == nil {
+			h = &hostStats{host: host}
+			byHost[host] = h
+		}
+		return h
+	}
+	for host, cb := range c.Breakers() {
+		s := cb.Snapshot()
+		get(host).breaker = &s
+	}
+	for host, hd := range c.Hedgers() {
+		s := hd.Snapshot()
+		get(host).hedge = &s
+	}
+	for host, a := range c.AdaptiveTimeouts() {
+		s := a.Snapshot()
+		get(host).adaptive = &s
+	}
+	for host, b := range c.Budgets() {
+		s := b.Snapshot()
+		get(host).budget = &s
+	}
+	hosts := make([]hostStats, 0, len(byHost))
+	for _, h := range byHost {
+		hosts = append(hosts, *h)
+	}
+	slices.SortFunc(hosts, func(a, b hostStats) int { return strings.Compare(a.host, b.host) })
+	return hosts
 }
 
 // breakerLog records when steady's breaker changed state. It is safe for

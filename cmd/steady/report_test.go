@@ -10,8 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadyhq/steady/chaos"
 	"github.com/steadyhq/steady/httpx"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/budget"
+	"github.com/steadyhq/steady/resilience/hedge"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
@@ -44,13 +48,14 @@ func TestPercentile(t *testing.T) {
 func TestSummarize(t *testing.T) {
 	open := &breaker.OpenError{Name: "h", State: breaker.StateOpen}
 	p := &phase{calls: []call{
-		{start: ms(0), latency: ms(5), attempts: 1},
-		{start: ms(10), latency: ms(1500), attempts: 3},
-		{start: ms(20), latency: ms(2), err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}},
-		{start: ms(100), latency: ms(1), err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}},
-		{start: ms(110), latency: 0, err: open},
-		{start: ms(120), latency: ms(1000), err: context.DeadlineExceeded},
-		{start: ms(200), latency: ms(3), attempts: 1},
+		{due: ms(0), start: ms(0), latency: ms(5), attempts: 1},
+		{due: ms(10), start: ms(10), latency: ms(1500), attempts: 3},
+		{due: ms(20), start: ms(20), latency: ms(2), err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}},
+		{due: ms(100), start: ms(100), latency: ms(1), err: &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}},
+		{due: ms(110), start: ms(110), latency: 0, err: open},
+		// Due in the outage, sent after it: it counts in the outage, and late.
+		{due: ms(120), start: ms(250), latency: ms(1000), err: context.DeadlineExceeded},
+		{due: ms(200), start: ms(200), latency: ms(3), attempts: 1},
 	}}
 	s := summarize(p, &window{ms(100), ms(200)}, time.Second)
 	assert.Equal(t, summary{
@@ -58,7 +63,9 @@ func TestSummarize(t *testing.T) {
 		p50: ms(3), p99: ms(1500), max: ms(1500),
 		cause: "HTTP 503", causeN: 2,
 		inOutage: 3, okInOutage: 0, outageP50: ms(1), outageMax: ms(1000),
+		outsideP99: ms(1500), outsideMax: ms(1500),
 		slowerThan: 1,
+		late:       1, maxLate: ms(130),
 	}, s)
 
 	none := summarize(&phase{calls: []call{{latency: ms(1)}}}, nil, time.Second)
@@ -126,7 +133,7 @@ func TestWriteReport(t *testing.T) {
 	assert.Equal(t, [2]string{"HTTP 503 (1)", "circuit open (1)"}, cells(t, out, "  most common cause"))
 	assert.Equal(t, [2]string{"0", "2"}, cells(t, out, "retries"))
 	assert.Equal(t, [2]string{"0", "1"}, cells(t, out, "succeeded after a retry"))
-	assert.Equal(t, [2]string{"0", "1"}, cells(t, out, "  attempts cut by the timeout"))
+	assert.Equal(t, [2]string{"0", "1"}, cells(t, out, "  attempts cut by a time limit"))
 	assert.Equal(t, [2]string{"4", "5"}, cells(t, out, "requests sent upstream"))
 	assert.Equal(t, [2]string{"5.00s", "1.10s"}, cells(t, out, "latency p99"))
 	assert.Equal(t, [2]string{"-", "opened 1 time, 1.0ms-9.0ms"}, cells(t, out, "breaker"))
@@ -139,7 +146,7 @@ func TestWriteReport(t *testing.T) {
 	assert.Equal(t, "steady: 75% succeeded vs 50% with no policy; p99 latency 1.10s vs 5.00s, max 1.10s vs 5.00s; wall time 1.30s vs 5.20s.", lines[0])
 	assert.Equal(t, "With no policy, 1 call waited longer than 1s (up to 5.00s) for a server that did not answer in time; steady cut 1 attempt at 1s.", lines[1])
 	assert.Equal(t, "steady retried 2 times; 1 call succeeded only thanks to a retry.", lines[2])
-	assert.Equal(t, "The circuit breaker rejected 1 call at once while the upstream was failing, instead of sending each up to 4 times to it; 5 requests were sent to it in all, vs 4 with no policy.", lines[3])
+	assert.Equal(t, "While the upstream was failing, the circuit breaker rejected 1 call at once, instead of sending each up to 4 times to it; 5 requests were sent to it in all, vs 4 with no policy.", lines[3])
 }
 
 func TestVerdict_healthy(t *testing.T) {
@@ -166,4 +173,69 @@ func TestVerdict_retriesThatSavedNothing(t *testing.T) {
 		"steady: 0% succeeded vs 0% with no policy; p99 latency 300ms vs 1.0ms, max 300ms vs 1.0ms; wall time 0 vs 0.",
 		"steady retried 2 times; none of its calls succeeded thanks to a retry.",
 	}, lines)
+}
+
+// With every policy on, the report shows what each did: the budget's
+// denials, the hedges, the learned timeout, the calls that waited for the
+// breaker, what the server got during the outage, and the calls sent late.
+func TestWriteReport_policies(t *testing.T) {
+	o := options{requests: 4, concurrency: 2, timeout: time.Second, retries: 3,
+		adaptive: true, hedge: true, budget: true, breaker: true, wait: true}
+	outage := &window{ms(100), ms(200)}
+	e503 := &httpx.StatusError{Method: "GET", URL: "u", StatusCode: 503}
+	server := func(outage int64) *chaos.Stats {
+		s := chaos.Stats{Faults: make([]chaos.FaultStats, faultThrottled+1)}
+		s.Faults[faultOutage].Injected = outage
+		return &s
+	}
+	plain := &phase{wall: ms(900), upstream: 4, server: server(2), calls: []call{
+		{due: ms(0), start: ms(0), latency: ms(3), attempts: 1},
+		{due: ms(100), start: ms(100), latency: ms(1), attempts: 1, err: e503},
+		{due: ms(150), start: ms(150), latency: ms(1), attempts: 1, err: e503},
+		{due: ms(300), start: ms(300), latency: ms(2), attempts: 1},
+	}}
+	bl := &breakerLog{changes: []stateChange{{ms(110), breaker.StateClosed, breaker.StateOpen}, {ms(260), breaker.StateHalfOpen, breaker.StateClosed}}}
+	st := &phase{wall: ms(800), upstream: 7, retries: 1, breaker: bl, server: server(3), calls: []call{
+		{due: ms(0), start: ms(0), latency: ms(8), attempts: 1}, // hedged
+		{due: ms(100), start: ms(100), latency: ms(170), attempts: 2},
+		{due: ms(150), start: ms(270), latency: ms(125), attempts: 1}, // waited for a worker
+		{due: ms(300), start: ms(300), latency: ms(2), attempts: 1},
+	}, hosts: []hostStats{{
+		host:     "127.0.0.1:8080",
+		breaker:  &breaker.Snapshot{State: breaker.StateClosed, Waited: 1, Transitions: breaker.Transitions{Trips: 1, Closes: 1}},
+		hedge:    &hedge.Stats{Calls: 5, Hedged: 1, Hedges: 1, Wins: 1, Denied: 1, Delay: 5300 * time.Microsecond},
+		adaptive: &timeout.AdaptiveSnapshot{Limit: ms(50), Calls: 4, Timeouts: 1, Skipped: 1},
+		budget:   &budget.Stats{Requests: 4, Retries: 2, Succeeded: 2, Denied: 3, Headroom: 99.5},
+	}}}
+	var buf bytes.Buffer
+	writeReport(&buf, &o, plain, st, outage)
+	out := buf.String()
+	t.Log("\n" + out)
+
+	assert.Equal(t, [2]string{"-", "2"}, cells(t, out, "  denied by the budget"), "3 denials, one of them a hedge's")
+	assert.Equal(t, [2]string{"-", "1 / 1"}, cells(t, out, "hedges started / won"))
+	assert.Equal(t, [2]string{"-", "1 of 5 (20%), delay 5.3ms at the end"}, cells(t, out, "  attempts hedged"))
+	assert.Equal(t, [2]string{"none", "50ms, learned (ceiling 1s)"}, cells(t, out, "attempt timeout at the end"))
+	assert.Equal(t, [2]string{"0", "1, up to 120ms"}, cells(t, out, "sent over 100ms late"))
+	assert.Equal(t, [2]string{"0 of 2 ok", "2 of 2 ok"}, cells(t, out, "during the outage (100ms-200ms)"), "by when they were due")
+	assert.Equal(t, [2]string{"2", "3"}, cells(t, out, "  requests the server got"))
+	assert.Equal(t, [2]string{"3.0ms / 3.0ms", "8.0ms / 8.0ms"}, cells(t, out, "  latency p99 / max"))
+	assert.Equal(t, [2]string{"-", "1"}, cells(t, out, "  calls that waited, then went"))
+	assert.Contains(t, out, "steady's breaker for 127.0.0.1:8080: closed now, 0 calls rejected, 1 let through after waiting; state changes: 1 trips, 0 reopens, 1 closes\n")
+	assert.Contains(t, out, "steady's timeout for 127.0.0.1:8080: 50ms now (50ms to 1s); 4 attempts taught it, 1 of them timed out (25%), 1 taught nothing (retried, hedged or cut short by the deadline)\n")
+	assert.Contains(t, out, "steady's hedger for 127.0.0.1:8080: delay 5.3ms now; 5 attempts, 1 hedged (20%), 1 hedges started, 1 won, 1 denied by the budget\n")
+	assert.Contains(t, out, "steady's budget for 127.0.0.1:8080: 4 calls; 2 retries and hedges allowed, 2 of them succeeded, 3 denied; 100 tokens left\n")
+
+	_, verdict, ok := strings.Cut(out, "\n\n")
+	require.True(t, ok)
+	_, verdict, ok = strings.Cut(verdict, "\n\n")
+	require.True(t, ok)
+	assert.Equal(t, []string{
+		"steady: 100% succeeded vs 50% with no policy (outside the outage 100% vs 100%); p99 latency 170ms vs 3.0ms, max 170ms vs 3.0ms; wall time 800ms vs 900ms.",
+		"steady hedged 1 of its 5 attempts (20%), after a delay it learned (5.3ms at the end); the hedge answered first 1 time.",
+		"steady retried 1 time; 1 call succeeded only thanks to a retry; the budget denied 2 retries while retries were failing.",
+		"While the upstream was failing, the circuit breaker held 1 call until a probe showed the upstream was back, then let them through, instead of sending each up to 4 times to it; 7 requests were sent to it in all, vs 4 with no policy.",
+		"Of the calls due during the outage, 2 of 2 succeeded with steady, which sent the server 3 requests in it, vs 0 of 2 with no policy, which sent 2.",
+		"With all 2 callers busy, no call with no policy and 1 call with steady (up to 120ms) were sent over 100ms after they were due; their latency and deadline count from when they were due.",
+	}, strings.Split(strings.TrimSpace(verdict), "\n"))
 }

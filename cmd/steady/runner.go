@@ -18,22 +18,30 @@ import (
 )
 
 // load is the traffic a phase sends: requests in all, at most concurrency
-// at a time, request i not sent before i*interval from the phase start.
+// at a time, request i not sent before i*interval from the phase start,
+// each with deadline to complete.
 type load struct {
 	requests    int
 	concurrency int
 	interval    time.Duration // 0: as fast as concurrency allows
+	deadline    time.Duration // each call's deadline from when it is sent; 0: none
 }
 
 // call is what one request of a phase did.
 type call struct {
+	// due is when the call was due, from the start of the phase: i×interval
+	// for request i, or when it was sent when the load has no interval. A
+	// call is sent later than due when every worker is busy; its deadline
+	// and its latency count from due, as for a caller who wanted the answer
+	// from then.
+	due      time.Duration
 	start    time.Duration // when it was sent, from the start of the phase
-	latency  time.Duration // how long the caller waited for it
-	attempts int           // requests sent upstream for it, when known (always on success); else 0
+	latency  time.Duration // how long the caller waited for it, from due
+	attempts int           // tries: the first attempt and its retries, hedges not counted; 0 if none was sent
 	err      error         // nil on success
 }
 
-// caller makes one request and reports how many attempts it took.
+// caller makes one request and reports how many tries it took.
 type caller func(ctx context.Context) (attempts int, err error)
 
 // tally counts a phase's calls as they end, for the progress line.
@@ -41,8 +49,9 @@ type tally struct {
 	done, ok, inFlight atomic.Int64
 }
 
-// runPhase sends l.requests requests through do and returns what each did,
-// in request order, with the phase's wall time. It stops early, with
+// runPhase sends l.requests requests through do, each under a context of
+// its own that ends l.deadline after the call was due, and returns what each
+// did, in request order, with the phase's wall time. It stops early, with
 // ctx.Err(), when ctx is done.
 func runPhase(ctx context.Context, l load, do caller, t *tally) ([]call, time.Duration, error) {
 	calls := make([]call, l.requests)
@@ -62,7 +71,8 @@ func runPhase(ctx context.Context, l load, do caller, t *tally) ([]call, time.Du
 				if i >= l.requests || ctx.Err() != nil {
 					return
 				}
-				if due := time.Duration(i) * l.interval; due > 0 {
+				due := time.Duration(i) * l.interval
+				if due > 0 {
 					if wait := due - time.Since(start); wait > 0 {
 						if timer == nil {
 							timer = time.NewTimer(wait)
@@ -78,9 +88,18 @@ func runPhase(ctx context.Context, l load, do caller, t *tally) ([]call, time.Du
 				}
 				t.inFlight.Add(1)
 				sent := time.Now()
-				attempts, err := do(ctx)
+				dueAt := start.Add(due)
+				if l.interval == 0 || sent.Before(dueAt) {
+					dueAt = sent
+				}
+				cctx, cancel := ctx, context.CancelFunc(func() {})
+				if l.deadline > 0 {
+					cctx, cancel = context.WithDeadline(ctx, dueAt.Add(l.deadline))
+				}
+				attempts, err := do(cctx)
+				cancel()
 				c := &calls[i]
-				c.start, c.latency, c.attempts, c.err = sent.Sub(start), time.Since(sent), attempts, err
+				c.due, c.start, c.latency, c.attempts, c.err = dueAt.Sub(start), sent.Sub(start), time.Since(dueAt), attempts, err
 				t.inFlight.Add(-1)
 				if err == nil {
 					t.ok.Add(1)
@@ -117,18 +136,54 @@ func plainCaller(hc *http.Client, url string) caller {
 	}
 }
 
-// steadyCaller returns a caller that GETs url through c.
+// steadyCaller returns a caller that GETs url through c, whose transport
+// must be a countingTransport, and reports how many tries the call took:
+// the first attempt and its retries, not the hedges that ran alongside an
+// attempt (see tries).
 func steadyCaller(c *httpx.Client, url string) caller {
 	return func(ctx context.Context) (int, error) {
-		resp, err := c.Get(ctx, url)
-		if resp == nil {
-			return 0, err // not known: a failed attempt returns no response
-		}
-		return resp.Attempts, err
+		t := &tries{}
+		_, err := c.Get(context.WithValue(ctx, triesKey{}, t), url)
+		return t.count(), err
 	}
 }
 
-// countingTransport counts the requests it sends: the upstream load.
+// tries counts the tries of one call, as its requests pass the transport:
+// a request sent while none of the call's is in flight starts a try (the
+// first attempt or a retry, which comes after the one before has ended); one
+// sent while another is in flight is a hedge of it. It is safe for
+// concurrent use.
+type tries struct {
+	mu       sync.Mutex
+	inFlight int
+	n        int
+}
+
+type triesKey struct{}
+
+func (t *tries) begin() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.inFlight == 0 {
+		t.n++
+	}
+	t.inFlight++
+}
+
+func (t *tries) end() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.inFlight--
+}
+
+func (t *tries) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
+// countingTransport counts the requests it sends: the upstream load; and
+// the tries of the calls whose context carries a *tries.
 type countingTransport struct {
 	next *http.Transport
 	n    atomic.Int64
@@ -137,6 +192,10 @@ type countingTransport struct {
 // RoundTrip counts req and sends it.
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.n.Add(1)
+	if tr, ok := req.Context().Value(triesKey{}).(*tries); ok {
+		tr.begin()
+		defer tr.end()
+	}
 	return t.next.RoundTrip(req)
 }
 

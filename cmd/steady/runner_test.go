@@ -23,6 +23,7 @@ import (
 	"github.com/steadyhq/steady/httpx"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
@@ -210,4 +211,72 @@ func TestCountingTransport_concurrent(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, int64(40), tr.n.Load())
+}
+
+// A hedge that runs alongside an attempt is not a try; a retry is.
+func TestSteadyCaller_hedgesAreNotTries(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch hits.Add(1) {
+		case 1:
+			<-r.Context().Done() // slow: hedged, then canceled when the hedge wins
+			return
+		case 2:
+			http.Error(w, "again", http.StatusServiceUnavailable) // the hedge fails: retried
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	tr := newTransport(2)
+	t.Cleanup(tr.closeIdle)
+	c, err := httpx.NewClient(httpx.Config{
+		Retry:      &retryNow,
+		Timeout:    300 * time.Millisecond,
+		Hedge:      &hedge.Config{Delay: 20 * time.Millisecond},
+		HTTPClient: &http.Client{Transport: tr},
+	})
+	require.NoError(t, err)
+
+	n, err := steadyCaller(c, srv.URL)(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "the first try and its hedge, then a retry")
+	assert.GreaterOrEqual(t, tr.n.Load(), int64(3))
+}
+
+// Each call's deadline counts from when it was due, as its latency does:
+// a call sent late, because every worker was busy, has less time left, and
+// one sent after its deadline fails at once.
+func TestRunPhase_deadlineFromDue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		do, _ := sleeper(50 * time.Millisecond)
+		calls, wall, err := runPhase(t.Context(), load{requests: 4, concurrency: 1, interval: 10 * time.Millisecond, deadline: 60 * time.Millisecond}, do, &tally{})
+		require.NoError(t, err)
+		require.Len(t, calls, 4)
+		// Call 0: due and sent at 0, done at 50ms.
+		assert.Equal(t, call{due: 0, start: 0, latency: 50 * time.Millisecond, attempts: 1}, calls[0])
+		// Call 1: due at 10ms, sent at 50ms, its deadline at 70ms.
+		assert.Equal(t, 10*time.Millisecond, calls[1].due)
+		assert.Equal(t, 50*time.Millisecond, calls[1].start)
+		assert.Equal(t, 60*time.Millisecond, calls[1].latency, "from due to the deadline")
+		assert.ErrorIs(t, calls[1].err, context.DeadlineExceeded)
+		// Call 2: due at 20ms, sent at 70ms, deadline at 80ms.
+		assert.Equal(t, 60*time.Millisecond, calls[2].latency)
+		assert.ErrorIs(t, calls[2].err, context.DeadlineExceeded)
+		// Call 3: due at 30ms, sent at 80ms, deadline at 90ms.
+		assert.Equal(t, 80*time.Millisecond, calls[3].start)
+		assert.ErrorIs(t, calls[3].err, context.DeadlineExceeded)
+		assert.Equal(t, 90*time.Millisecond, wall)
+	})
+}
+
+// Without a rate, a call is due when it is sent; without a deadline, it
+// runs as long as it takes.
+func TestRunPhase_noRateNoDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		do, _ := sleeper(time.Minute)
+		calls, _, err := runPhase(t.Context(), load{requests: 2, concurrency: 1}, do, &tally{})
+		require.NoError(t, err)
+		assert.Equal(t, call{due: time.Minute, start: time.Minute, latency: time.Minute, attempts: 1}, calls[1])
+	})
 }

@@ -99,7 +99,11 @@ func (l *learner) init(rate float64, lo, hi time.Duration) {
 }
 
 func (l *learner) firstWindow() int64 { return max(20, int64(math.Ceil(firstSlow/l.rate))) }
-func (l *learner) lastWindow() int64  { return max(20, int64(math.Ceil(lastSlow/l.rate))) }
+
+// changeWindow is the window after a clear change: about one call slower
+// than the target quantile, enough to see a change as large again.
+func (l *learner) changeWindow() int64 { return max(20, int64(math.Ceil(1/l.rate))) }
+func (l *learner) lastWindow() int64   { return max(20, int64(math.Ceil(lastSlow/l.rate))) }
 
 // current returns the delay.
 func (l *learner) current() time.Duration { return time.Duration(l.delay.Load()) }
@@ -163,7 +167,11 @@ func (l *learner) estimate() {
 	changed := math.Abs(atD*float64(n)-expected) > slack && (atD > r*tooMany || atD < r/tooMany)
 	switch {
 	case changed && atD > r:
-		next = time.Duration(float64(d) * stepUp) // clearly too many hedges
+		// Clearly too many hedges, as when the dependency slows down
+		// (overload: every call queues). Nothing is known above d, and
+		// each hedge meanwhile adds load where it hurts: step up by
+		// more the further off the mark, up to 4× at once.
+		next = time.Duration(float64(d) * min(4, max(stepUp, math.Sqrt(atD/r))))
 	case atD > r:
 		next = time.Duration(float64(d) * math.Pow(atD/r, 0.25)) // perhaps noise
 	default:
@@ -195,7 +203,7 @@ func (l *learner) estimate() {
 	// them and start again from a short window.
 	keep, window := int64(2), min(l.window.Load()*2, l.lastWindow())
 	if changed {
-		keep, window = 4, l.firstWindow()
+		keep, window = 4, l.changeWindow()
 	}
 	for i := range exact {
 		l.exact[i].Store(exact[i] / keep)

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/steadyhq/steady/internal/attempt"
 	"github.com/steadyhq/steady/resilience"
 )
 
@@ -125,10 +126,12 @@ type call[T any] struct {
 	cancel context.CancelFunc
 	delay  time.Duration
 
-	discard func(T) // releases a losing result; may be nil
+	discard func(T)       // releases a losing result; may be nil
+	mark    *attempt.Mark // set when a hedge starts; nil without a learner
 
 	mu      sync.Mutex
 	over    bool        // the call has returned: hedges' results are discarded
+	won     atomic.Bool // an attempt succeeded first; the others lost
 	closed  bool        // the first attempt has returned: no more hedges
 	fired   bool        // the delay passed while the first attempt ran
 	started int         // hedges started
@@ -139,7 +142,13 @@ type call[T any] struct {
 func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T], discard func(T)) (T, error) {
 	h.calls.Add(1)
 	c := &call[T]{h: h, next: next, delay: h.Delay(), discard: discard}
-	c.ctx, c.cancel = context.WithCancel(ctx)
+	actx := ctx
+	if attempt.Enabled() {
+		// Karn's rule: once a hedge starts, neither attempt teaches an
+		// adaptive timeout inside (which of them answered is ambiguous).
+		actx, c.mark = attempt.With(ctx)
+	}
+	c.ctx, c.cancel = context.WithCancel(actx)
 	defer c.cancel()
 	start := time.Now()
 	c.mu.Lock()
@@ -147,6 +156,9 @@ func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T], discard
 	c.mu.Unlock()
 
 	v, err := next(c.ctx)
+	if err == nil {
+		c.won.CompareAndSwap(false, true) // the hedges, if any, lost
+	}
 
 	c.mu.Lock()
 	c.closed = true
@@ -222,6 +234,9 @@ func (c *call[T]) fire() {
 		c.mu.Unlock()
 		return
 	}
+	if c.mark != nil {
+		c.mark.Set()
+	}
 	if c.started == 0 {
 		h.hedged.Add(1)
 		c.results = make(chan outcome[T], h.s.maxHedges)
@@ -237,13 +252,17 @@ func (c *call[T]) fire() {
 	h.running.Add(1)
 	v, err := c.next(c.ctx)
 	h.running.Add(-1)
-	if b := h.s.budget; b != nil && (err == nil || c.ctx.Err() == nil) {
-		// A hedge canceled because another attempt won, or because the
-		// caller gave up, says nothing about the dependency.
-		b.Done(true, err == nil || answered(err))
-	}
-	if err == nil {
+	won := err == nil && c.won.CompareAndSwap(false, true)
+	if won {
 		c.cancel() // the first attempt, and the other hedges, lost
+	}
+	if b := h.s.budget; b != nil && (won || err != nil && c.ctx.Err() == nil) {
+		// A hedge that won paid off; one that failed on its own says how
+		// the dependency is. A hedge that lost (canceled, or answering
+		// after another attempt had) is not reported, and so keeps the
+		// token it took: a hedge that does not shorten the call is load
+		// for nothing, and under overload most hedges lose.
+		b.Done(true, won || answered(err))
 	}
 	c.mu.Lock()
 	if !c.over {

@@ -14,6 +14,7 @@ import (
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/hedge"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 func newHedger(t *testing.T, cfg hedge.Config) *hedge.Hedger {
@@ -405,4 +406,32 @@ func TestHedge_discardReleasesLosingResults(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Karn's rule: an adaptive timeout inside a hedge learns from calls that
+// were not hedged, and not from those that were.
+func TestHedge_hedgedAttemptsDoNotTeachAnAdaptiveTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, err := timeout.NewAdaptive(timeout.AdaptiveConfig{Max: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond})
+		a1 := &attempts{delays: []time.Duration{time.Millisecond}}
+		f := resilience.Compose(hedge.Hedge[int](h), timeout.WithAdaptive[int](a))
+		if _, err := f(a1.call)(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if s := a.Snapshot(); s.Calls != 1 || s.Skipped != 0 {
+			t.Fatalf("after an unhedged call: %+v, want it taught", s)
+		}
+		a2 := &attempts{delays: []time.Duration{50 * time.Millisecond, time.Millisecond}}
+		if _, err := f(a2.call)(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if s := a.Snapshot(); s.Calls != 1 || s.Skipped != 2 {
+			t.Errorf("after a hedged call: %+v, want both its attempts skipped", s)
+		}
+	})
 }

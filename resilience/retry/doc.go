@@ -102,7 +102,10 @@
 // at once costs a function call: no allocation, no clock read (with a
 // Budget, two more method calls, which package budget's budgets make
 // without allocating or reading the clock). Failed attempts with
-// sub-microsecond delays allocate nothing either.
+// sub-microsecond delays allocate nothing either, except in a program that
+// uses an adaptive timeout (timeout.NewAdaptive): there a retried call
+// makes one small allocation, a context value that marks its later
+// attempts so that the timeout does not learn from them.
 //
 // # Testing code that retries
 //

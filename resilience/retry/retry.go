@@ -8,6 +8,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	mark "github.com/steadyhq/steady/internal/attempt"
 	"github.com/steadyhq/steady/internal/hook"
 	"github.com/steadyhq/steady/resilience"
 )
@@ -87,6 +88,12 @@ func retryLoop[T any](ctx context.Context, next resilience.Func[T], s *settings,
 		}
 	}()
 
+	// The attempts after the first run under a marked context, so that
+	// an adaptive timeout does not learn from them (Karn's rule). The mark
+	// is made once per call, and only in a program that has such a
+	// learner (see internal/attempt).
+	var later context.Context
+
 	for attempt := 1; ; attempt++ {
 		// The caller's cancellation or deadline is never retried, and is
 		// checked first: an attempt's error after it is the caller's.
@@ -159,7 +166,10 @@ func retryLoop[T any](ctx context.Context, next resilience.Func[T], s *settings,
 			}
 		}
 
-		v, err = next(ctx)
+		if later == nil {
+			later = mark.Later(ctx)
+		}
+		v, err = next(later)
 		if err == nil {
 			if s.budget != nil {
 				s.budget.Done(true, true)

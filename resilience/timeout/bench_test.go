@@ -148,3 +148,64 @@ func BenchmarkWithTimeoutParallel(b *testing.B) {
 		})
 	}
 }
+
+// warmAdaptive returns an Adaptive past its warm-up whose limit stays in
+// [benchLimit/2, benchLimit], so that no call times out: the benchmark
+// times the control loop's every-call work.
+func warmAdaptive(b *testing.B) *timeout.Adaptive {
+	a, err := timeout.NewAdaptive(timeout.AdaptiveConfig{TargetRate: 0.01, Min: benchLimit / 2, Max: benchLimit, Warmup: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	call := timeout.WithAdaptive[int](a)(op)
+	for a.Snapshot().WarmingUp {
+		_, _ = call(context.Background())
+	}
+	return a
+}
+
+func BenchmarkWithAdaptive(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=inline", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkV, sinkErr = inline(ctx)
+		}
+	})
+	b.Run("impl=WithTimeout", func(b *testing.B) {
+		call := timeout.WithTimeout[int](benchLimit)(op)
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkV, sinkErr = call(ctx)
+		}
+	})
+	b.Run("impl=WithAdaptive", func(b *testing.B) {
+		call := timeout.WithAdaptive[int](warmAdaptive(b))(op)
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkV, sinkErr = call(ctx)
+		}
+	})
+}
+
+func BenchmarkWithAdaptiveParallel(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=WithTimeout", func(b *testing.B) {
+		call := timeout.WithTimeout[int](benchLimit)(op)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_, _ = call(ctx)
+			}
+		})
+	})
+	b.Run("impl=WithAdaptive", func(b *testing.B) {
+		call := timeout.WithAdaptive[int](warmAdaptive(b))(op)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_, _ = call(ctx)
+			}
+		})
+	})
+}

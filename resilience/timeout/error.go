@@ -6,7 +6,8 @@ import (
 )
 
 // Error is the error of a timeout policy whose own limit fired. Exactly one
-// of Duration ([WithTimeout], [Limit]) and Deadline ([WithDeadline]) is set.
+// of Duration ([WithTimeout], [Limit], [WithAdaptive], [WithPredicted]) and
+// Deadline ([WithDeadline]) is set.
 // errors.Is(err, [context.DeadlineExceeded]) holds for it, and it is a
 // [net.Error] whose Timeout method returns true. See "Errors" in the
 // package documentation.
@@ -14,7 +15,8 @@ import (
 // Each call gets an *Error of its own; it is not changed after it is
 // returned.
 type Error struct {
-	// Duration is the limit of WithTimeout, counted from each call's start.
+	// Duration is the limit of WithTimeout, counted from each call's start,
+	// or the limit an adaptive or predicted call had.
 	Duration time.Duration
 	// Deadline is the limit of WithDeadline.
 	Deadline time.Time

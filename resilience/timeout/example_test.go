@@ -5,9 +5,11 @@ import (
 	"errors"
 	"expvar"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/retry"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
 
@@ -125,4 +127,96 @@ func Example_perAttempt() {
 	fmt.Println(v, err, attempts)
 	// Output:
 	// ok <nil> 2
+}
+
+func ExampleWithAdaptive() {
+	// One Adaptive per dependency, shared by every call to it.
+	a, err := timeout.NewAdaptive(timeout.AdaptiveConfig{
+		TargetRate: 0.01, // let about 1% of calls time out
+		Min:        50 * time.Millisecond,
+		Max:        2 * time.Second, // the limit until it has data, and the ceiling
+		Warmup:     100,             // calls at Max before the first estimate
+	})
+	if err != nil {
+		panic(err)
+	}
+	lookup := func(ctx context.Context) (string, error) { return "ok", nil }
+	call := resilience.Compose(
+		retry.Retry[string](retry.DefaultConfig()), // retried attempts do not teach it
+		timeout.WithAdaptive[string](a),
+	)(lookup)
+
+	fmt.Println("before:", a.Current())
+	for range 100 {
+		if _, err := call(context.Background()); err != nil {
+			panic(err)
+		}
+	}
+	s := a.Snapshot()
+	// lookup answers in far less than Min, so the limit is Min.
+	fmt.Println("after:", s.Limit, "warming up:", s.WarmingUp)
+	fmt.Printf("%d calls, %d timed out\n", s.Calls, s.Timeouts)
+	// Output:
+	// before: 2s
+	// after: 50ms warming up: false
+	// 100 calls, 0 timed out
+}
+
+func ExampleAdaptive_Snapshot() {
+	a, err := timeout.NewAdaptive(timeout.AdaptiveConfig{Max: 30 * time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	hang := func(ctx context.Context) (int, error) {
+		<-ctx.Done() // a dependency that never answers
+		return 0, ctx.Err()
+	}
+	_, err = timeout.WithAdaptive[int](a)(hang)(context.Background())
+	fmt.Println(err)
+	var te *timeout.Error
+	fmt.Println(errors.As(err, &te), te.Duration)
+	s := a.Snapshot()
+	fmt.Printf("limit %v, %d call, %d timeout, rate %.0f%%\n", s.Limit, s.Calls, s.Timeouts, 100*s.Rate)
+	// Output:
+	// timeout after 30ms: context deadline exceeded
+	// true 30ms
+	// limit 30ms, 1 call, 1 timeout, rate 100%
+}
+
+type sizeKey struct{}
+
+func ExampleWithPredicted() {
+	p, err := timeout.NewPredictor(timeout.PredictorConfig{
+		TargetRate: 0.001,
+		Max:        2 * time.Second,
+		Features:   1, // ln(payload size)
+	})
+	if err != nil {
+		panic(err)
+	}
+	// The features come from the call's context, here its payload size.
+	features := func(ctx context.Context) []float64 {
+		size, _ := ctx.Value(sizeKey{}).(int)
+		return []float64{math.Log(float64(max(size, 1)))}
+	}
+	upload := func(ctx context.Context) (string, error) { return "stored", nil }
+	call := timeout.WithPredicted[string](p, features)(upload)
+
+	ctx := context.WithValue(context.Background(), sizeKey{}, 64<<10)
+	v, err := call(ctx)
+	fmt.Println(v, err)
+	// Until the fallback has warmed up and the model has shown shorter
+	// limits, every call gets the fallback's limit: Max at first.
+	fmt.Println(p.Predict([]float64{math.Log(64 << 10)}))
+	s := p.Snapshot()
+	fmt.Println("predicting:", s.Predicting, "weights:", len(s.Weights))
+
+	// Features of the wrong shape fail the call without running it.
+	_, err = timeout.WithPredicted[string](p, func(context.Context) []float64 { return nil })(upload)(ctx)
+	fmt.Println(err)
+	// Output:
+	// stored <nil>
+	// 2s
+	// predicting: false weights: 1
+	// timeout: WithPredicted(features) result is a slice of 0, want 1 finite numbers
 }
