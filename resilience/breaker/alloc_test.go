@@ -44,6 +44,18 @@ func TestAllocs(t *testing.T) {
 		}))
 		require.Equal(t, breaker.StateClosed, cb.State())
 	})
+	t.Run("closed, with a Store", func(t *testing.T) {
+		// The sync goroutine is idle (SyncInterval 1h): AllocsPerRun
+		// counts every goroutine's allocations.
+		cb := newBreaker(t, breaker.Settings{FailureRate: 0.9, MinRequests: 10, Store: newMemStore(), SyncInterval: time.Hour})
+		defer cb.Close()
+		okCall, failCall := breaker.Breaker[int](cb)(ok), breaker.Breaker[int](cb)(fail)
+		assert.Zero(t, testing.AllocsPerRun(1000, func() {
+			_, _ = okCall(ctx)
+			_, _ = failCall(ctx)
+		}))
+		require.Equal(t, breaker.StateClosed, cb.State())
+	})
 	t.Run("closed failure, IsFailure asked", func(t *testing.T) {
 		cb := newBreaker(t, breaker.Settings{ConsecutiveFailures: 1 << 30, IsFailure: isFailure})
 		call := breaker.Breaker[int](cb)(fail)

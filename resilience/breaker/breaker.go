@@ -46,6 +46,8 @@ type CircuitBreaker struct {
 	// timer ends the open period; Reset and Isolate stop it.
 	timer       *time.Timer
 	transitions Transitions
+
+	sync *syncer // with Settings.Store: keeps the breaker in step with it
 }
 
 // New returns a closed CircuitBreaker configured by s. Zero fields take the
@@ -57,6 +59,9 @@ func New(s Settings) (*CircuitBreaker, error) {
 	}
 	cb := new(CircuitBreaker)
 	cb.once.Do(func() { cb.init(s.config()) })
+	if s.Store != nil {
+		cb.startSync()
+	}
 	return cb, nil
 }
 
@@ -117,12 +122,35 @@ type phase struct {
 	ended chan struct{} // closed when the phase ends, to wake the waiters
 	ramp  atomic.Int64  // closed: waiters let through so far
 	step  time.Duration // closed after a probe: one probe's duration, the ramp's pace
+
+	// With a Store. Closed: what the rest of the fleet counted in the
+	// window, as of the last sync; nil when unknown. Half-open: leaseWait
+	// means the probe slots stay taken until the fleet's probe lease is
+	// granted (leased, guarded by cb.mu); the breaker asks for it once a
+	// call wants through (demand), so that an idle process does not take
+	// the lease and leave the fleet without a probe.
+	others    atomic.Pointer[window.Counts]
+	leaseWait bool
+	leased    bool
+	demand    atomic.Bool
 }
 
 // counts returns the counts of the closed phase ph over the window that
 // ends at the clock reading now.
 func (ph *phase) counts(now time.Duration) Counts {
 	return makeCounts(ph.win.Sum(now-ph.origin, ph.tally.load()), ph.tally.consecutive.Load())
+}
+
+// ruleCounts returns the counts the rules look at: ph's, plus what the
+// rest of the fleet counted as of the last sync with the Store.
+func (ph *phase) ruleCounts(now time.Duration) Counts {
+	n := ph.win.Sum(now-ph.origin, ph.tally.load())
+	if o := ph.others.Load(); o != nil {
+		for i := range n {
+			n[i] += o[i]
+		}
+	}
+	return makeCounts(n, ph.tally.consecutive.Load())
 }
 
 // countsOf returns the counts that Snapshot shows for ph.
@@ -213,6 +241,11 @@ func (cb *CircuitBreaker) expireProbes(ph *phase) bool {
 	again := true
 	switch {
 	case cb.cur.Load() != ph || ph.probes.Load() < cb.cfg.HalfOpenRequests:
+	case ph.leaseWait && !ph.leased:
+		// Another process of the fleet holds the probe lease; if it never
+		// reports, the lease expires after OpenTimeout and the store
+		// grants it again.
+		again = false
 	case now-time.Duration(ph.lastProbe.Load()) < cb.cfg.OpenTimeout:
 		again = false // a slot was freed and taken again meanwhile
 	default:
@@ -241,7 +274,11 @@ func probeFailure(k kind, pv any) string {
 // open moves the breaker to a new open phase, whose timer lets probes
 // through when the open period ends. mu must be held.
 func (cb *CircuitBreaker) open(frozen Counts, msg, reason string) {
-	period := cb.openPeriod()
+	cb.openFor(cb.openPeriod(), frozen, msg, reason)
+}
+
+// openFor is open for the given period. mu must be held.
+func (cb *CircuitBreaker) openFor(period time.Duration, frozen Counts, msg, reason string) {
 	ph := &phase{
 		mode:      modeOpen,
 		state:     StateOpen,
@@ -268,12 +305,20 @@ func (cb *CircuitBreaker) halfOpen(open *phase) {
 	if cb.cur.Load() == open { // else Reset or Isolate came first
 		cb.timer = nil
 		cb.transitions.HalfOpens++
-		cb.change(&phase{
+		ph := &phase{
 			mode:      modeHalfOpen,
 			state:     StateHalfOpen,
 			frozen:    open.frozen,
 			rejectErr: &OpenError{Name: cb.cfg.Name, State: StateHalfOpen},
-		}, event{msg: "circuit breaker half-open", reason: "open timeout passed", counts: open.frozen})
+		}
+		if cb.sync != nil && !cb.sync.closed && !cb.sync.failing {
+			// No probe until the fleet's lease is ours (see syncRound). A
+			// holder that never reports loses it after OpenTimeout.
+			ph.leaseWait = true
+			ph.probes.Store(cb.cfg.HalfOpenRequests)
+			ph.lastProbe.Store(int64(clock.Now()))
+		}
+		cb.change(ph, event{msg: "circuit breaker half-open", reason: "open timeout passed", counts: open.frozen})
 	}
 	cb.mu.Unlock()
 	cb.drain()
@@ -292,6 +337,7 @@ func (cb *CircuitBreaker) change(ph *phase, e event) {
 		close(old.ended)
 	}
 	cb.events.Push(e)
+	cb.kickSync()
 }
 
 // drain logs the queued events and passes them to OnStateChange, with no

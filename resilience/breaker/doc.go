@@ -113,6 +113,38 @@
 // the calls waiting now and Waited those that got through after waiting; a
 // waiter that gives up is counted in Rejected.
 //
+// # More than one process
+//
+// Each process's breaker learns on its own that a dependency is down,
+// unless the processes share a [Store] (Settings.Store; package
+// github.com/steadyhq/steady/contrib/redis has one on Redis). Breakers
+// with the same Name and Store then act as one breaker for the fleet:
+//
+//   - Counts stay local and are sent in one batch every
+//     Settings.SyncInterval by a goroutine that [New] starts ([CircuitBreaker.Close]
+//     stops it). The answer is the fleet's counts over the window, and
+//     the rate rules weigh them: a process's own counts plus what the
+//     rest of the fleet counted as of the last sync. ConsecutiveFailures
+//     stays local (failures in a row have no order across processes).
+//   - A trip, in any process, is published at once, with a generation
+//     check done atomically in the store: of two processes that trip
+//     together, one wins and the other takes its state. The others learn
+//     of it at their next sync, within SyncInterval, and open for what is
+//     left of the fleet's open period.
+//   - When the open period ends, every process is half-open but only the
+//     one that gets the fleet's probe lease (for OpenTimeout) probes; the
+//     others reject calls until its probe closes or reopens the fleet.
+//   - No call waits for the store: Allow and Done do what they do
+//     without one (a closed breaker still takes no lock and allocates
+//     nothing), and a call's result is never replaced by a store error.
+//   - When the store fails, the breaker works on its own counts from the
+//     next sync on, and publishes its state when the store is back (also
+//     to a store that lost its data). Failures are counted in
+//     [CircuitBreaker.StoreStats] and logged to Settings.Logger, once per
+//     outage; so is the recovery.
+//
+// Isolate stays local; Reset closes the fleet's breaker too.
+//
 // # Cost
 //
 // A [*CircuitBreaker] is shared by goroutines and by pipelines of any

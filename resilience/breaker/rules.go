@@ -102,13 +102,13 @@ func (t tripInfo) String() string {
 func (c *config) evaluate(ph *phase, now time.Duration) (tripInfo, bool) {
 	if n := c.ConsecutiveFailures; n > 0 {
 		if got := ph.tally.consecutive.Load(); got >= n {
-			return tripInfo{rule: ruleConsecutive, observed: float64(got), limit: float64(n), counts: ph.counts(now)}, true
+			return tripInfo{rule: ruleConsecutive, observed: float64(got), limit: float64(n), counts: ph.ruleCounts(now)}, true
 		}
 	}
 	if !c.rateRules {
 		return tripInfo{}, false
 	}
-	counts := ph.counts(now)
+	counts := ph.ruleCounts(now)
 	if counts.Calls < uint64(c.MinRequests) {
 		return tripInfo{}, false
 	}

@@ -139,6 +139,21 @@ type Settings struct {
 	// logged, except a panic in OnStateChange (see the package
 	// documentation, "Hooks and logging").
 	Logger *slog.Logger
+
+	// Store, if not nil, shares the breaker's counts and state with the
+	// other processes that use the same Store and Name (see "More than
+	// one process" in the package documentation): the rules weigh the
+	// fleet's counts, a trip anywhere opens every breaker of the fleet,
+	// and one process probes. [New] starts a goroutine that syncs with it
+	// every SyncInterval; call [CircuitBreaker.Close] to stop it. nil: the
+	// breaker is on its own.
+	Store Store
+
+	// SyncInterval is how often a breaker with a Store sends its counts
+	// and learns the fleet's state; a trip reaches the fleet within about
+	// SyncInterval. 0: [DefaultSyncInterval] (500ms); otherwise at least
+	// 10ms. Ignored without a Store.
+	SyncInterval time.Duration
 }
 
 // config is Settings after validation, with defaults filled in.
@@ -178,6 +193,8 @@ func (s Settings) Validate() error {
 		return bad("Window", s.Window, "0 (default 60s) or >= "+minWindow.String())
 	case s.OpenTimeout < 0 || (s.OpenTimeout > 0 && s.OpenTimeout < minOpenTimeout):
 		return bad("OpenTimeout", s.OpenTimeout, "0 (default 30s) or >= "+minOpenTimeout.String())
+	case s.SyncInterval < 0 || (s.SyncInterval > 0 && s.SyncInterval < minSyncInterval):
+		return bad("SyncInterval", s.SyncInterval, "0 (default 500ms) or >= "+minSyncInterval.String())
 	case s.OpenTimeout > maxOpenTimeout:
 		return bad("OpenTimeout", s.OpenTimeout, "<= "+maxOpenTimeout.String()+" (365 days)")
 	}
@@ -199,6 +216,9 @@ func (s Settings) config() config {
 	}
 	if c.OpenTimeout == 0 {
 		c.OpenTimeout = DefaultOpenTimeout
+	}
+	if c.SyncInterval == 0 {
+		c.SyncInterval = DefaultSyncInterval
 	}
 	if c.HalfOpenRequests == 0 {
 		c.HalfOpenRequests = DefaultHalfOpenRequests

@@ -43,6 +43,9 @@ func TestNew_invalidSettings(t *testing.T) {
 		{"OpenTimeout in the wrong unit", breaker.Settings{OpenTimeout: 30}, "Settings.OpenTimeout", ""},
 		{"OpenTimeout at the int64 limit", breaker.Settings{OpenTimeout: math.MaxInt64}, "Settings.OpenTimeout",
 			"breaker: Settings.OpenTimeout is 2562047h47m16.854775807s, want <= 8760h0m0s (365 days)"},
+		{"negative SyncInterval", breaker.Settings{SyncInterval: -time.Second}, "Settings.SyncInterval",
+			"breaker: Settings.SyncInterval is -1s, want 0 (default 500ms) or >= 10ms"},
+		{"SyncInterval in the wrong unit", breaker.Settings{SyncInterval: 500}, "Settings.SyncInterval", ""},
 		{"OpenTimeout just above 365 days", breaker.Settings{OpenTimeout: 365*24*time.Hour + 1}, "Settings.OpenTimeout", ""},
 	}
 	for _, tc := range tests {

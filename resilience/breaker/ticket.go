@@ -79,6 +79,9 @@ func (cb *CircuitBreaker) tryProbe(ph *phase) (Ticket, *phase) {
 		ph.probes.Add(^uint32(0))
 		return cb.try()
 	}
+	if ph.leaseWait && !ph.demand.Load() && ph.demand.CompareAndSwap(false, true) {
+		cb.kickSync() // a call wants through: ask the fleet for the probe lease now
+	}
 	if cb.cur.Load() == ph && !cb.expireProbes(ph) {
 		return Ticket{}, ph
 	}
