@@ -119,9 +119,11 @@ type phase struct {
 	successes uint32        // probes that succeeded; guarded by cb.mu
 
 	// Waiting (Settings.MaxWaiting > 0).
-	ended chan struct{} // closed when the phase ends, to wake the waiters
-	ramp  atomic.Int64  // closed: waiters let through so far
-	step  time.Duration // closed after a probe: one probe's duration, the ramp's pace
+	ended    chan struct{}                 // closed when the phase ends, to wake the waiters
+	ramp     atomic.Int64                  // closed: waiters that asked to go through so far
+	rampOK   atomic.Int64                  // closed: successes since the close, which pace the ramp
+	progress atomic.Pointer[chan struct{}] // closed when rampOK grows and waiters are pending
+	step     time.Duration                 // closed after a probe: one probe's duration (> 0)
 
 	// With a Store. Closed: what the rest of the fleet counted in the
 	// window, as of the last sync; nil when unknown. Half-open: leaseWait
@@ -181,6 +183,9 @@ func (cb *CircuitBreaker) record(ph *phase, now time.Duration, k kind, pv any) {
 		ph.win.Advance(rel, ph.tally.load())
 	}
 	ph.tally.add(k)
+	if ph.step > 0 && (k == kindSuccess || k == kindSlow) {
+		ph.rampSucceeded() // after a probe closed the breaker: let more waiters through
+	}
 	if cb.cfg.mayTrip[k] {
 		if t, ok := cb.cfg.evaluate(ph, now); ok {
 			cb.trip(ph, t)

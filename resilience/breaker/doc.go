@@ -107,9 +107,12 @@
 // MaxWaiting and every call to an isolated breaker. A waiting call may be
 // the next probe. When a probe fails, the waiters wait for the next one (or
 // give up at once if their deadline comes before it). When a probe closes
-// the breaker, the waiters go through in rounds one probe's duration apart,
-// the first round one call, each round twice the one before, so that a
-// dependency just back meets a ramp, not a herd. [Snapshot].Waiting counts
+// the breaker, the waiters go through paced by success, as in TCP's slow
+// start: each call that succeeds after the close lets two more through, so
+// the load doubles with each round trip the dependency answers and stops
+// growing when it stops answering (and, so that a slow answer does not hold
+// them, the n-th goes after about log2(n) probe durations at the latest):
+// a dependency just back meets a ramp, not a herd. [Snapshot].Waiting counts
 // the calls waiting now and Waited those that got through after waiting; a
 // waiter that gives up is counted in Rejected.
 //

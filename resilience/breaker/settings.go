@@ -108,9 +108,9 @@ type Settings struct {
 	// dependency before a probe shows it is back. Each waits no longer
 	// than its own context allows; a call whose deadline comes before the
 	// next probe is rejected at once, as is every call beyond MaxWaiting.
-	// When a probe closes the breaker, the waiters are let through in
-	// rounds that double, one probe's duration apart (1, 2, 4, ...), not
-	// all at once. Waiting holds nothing but the caller's goroutine (no
+	// When a probe closes the breaker, the waiters are let through paced
+	// by success (each success after the close lets two more go), not all
+	// at once. Waiting holds nothing but the caller's goroutine (no
 	// connection, no request). 0 (the default): reject at once. It applies
 	// to [Breaker] and [CircuitBreaker.Wait], not to Allow, which never
 	// blocks. Must be >= 0.

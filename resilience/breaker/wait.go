@@ -14,7 +14,7 @@ import (
 // its duration can be far longer than one request's: the cap keeps 1,000
 // waiters within 10 rounds of 25ms, well inside their deadlines.
 const (
-	minRampStep = time.Millisecond
+	minRampStep = 10 * time.Millisecond
 	maxRampStep = 25 * time.Millisecond
 )
 
@@ -26,8 +26,9 @@ const (
 // when ctx's deadline comes before the next probe (the call could not get
 // through in time); and it returns it when ctx ends while it waits. A
 // waiting call may become a probe of the half-open breaker. When a probe
-// closes the breaker, the waiters are let through in rounds that double,
-// one probe's duration apart. With MaxWaiting 0, Wait is Allow.
+// closes the breaker, the waiters are let through paced by success (see
+// "Waiting for recovery" in the package documentation). With MaxWaiting 0,
+// Wait is Allow.
 //
 // [Breaker] calls Wait when MaxWaiting is set. The rejection is counted in
 // Snapshot.Rejected once, however long the call waited; Snapshot.Waiting
@@ -84,29 +85,70 @@ func mayWait(ctx context.Context, ph *phase) bool {
 	return true
 }
 
-// rampUp waits for the call's turn in the closed phase ph: the n-th waiter
-// to arrive goes after ceil(log2(n)) steps of one probe's duration, so the
-// first goes at once, then 1, 2, 4, 8... It reports false if ctx ended or
-// ph ended first.
+// rampUp waits for the call's turn in the closed phase ph, which a probe
+// has just closed. The release is paced by success, as TCP's slow start
+// is by acknowledgements: each call that succeeds after the close lets two
+// more waiters through (the n-th waiter goes once 2·(1 + successes) >= n),
+// so the dependency meets a load that doubles with each round trip it
+// answers, and stops growing as soon as it stops answering. So that
+// waiters are not held by a dependency that answers slowly, the n-th also
+// goes after ceil(log2 n) steps of one probe's duration (within [10ms,
+// 25ms]) at the latest. rampUp reports false if ctx ended or ph ended
+// first.
 func (cb *CircuitBreaker) rampUp(ctx context.Context, ph *phase) bool {
 	n := ph.ramp.Add(1)
-	step := min(max(ph.step, minRampStep), maxRampStep)
 	if ph.step == 0 {
 		return true // closed by Reset, not by a probe: no ramp
 	}
-	turn := ph.origin + time.Duration(bits.Len64(uint64(n-1)))*step
-	wait := turn - clock.Now()
-	if wait <= 0 {
-		return true
+	step := min(max(ph.step, minRampStep), maxRampStep)
+	latest := ph.origin + time.Duration(bits.Len64(uint64(n-1)))*step
+	var t *time.Timer
+	for {
+		if 2*(1+ph.rampOK.Load()) >= n {
+			return true
+		}
+		wait := latest - clock.Now()
+		if wait <= 0 {
+			return true
+		}
+		progress := ph.progressChan()
+		if 2*(1+ph.rampOK.Load()) >= n {
+			return true // a success came between the check and the channel
+		}
+		if t == nil {
+			t = time.NewTimer(wait)
+			defer t.Stop()
+		}
+		select {
+		case <-progress:
+		case <-t.C:
+			return true
+		case <-ph.ended:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ph.ended:
-		return false
-	case <-ctx.Done():
-		return false
+}
+
+// progressChan returns the channel that the next success closes.
+func (ph *phase) progressChan() chan struct{} {
+	for {
+		if c := ph.progress.Load(); c != nil {
+			return *c
+		}
+		c := make(chan struct{})
+		if ph.progress.CompareAndSwap(nil, &c) {
+			return c
+		}
+	}
+}
+
+// rampSucceeded counts a success in a closed phase that a probe began, and
+// wakes the waiters, if any wait.
+func (ph *phase) rampSucceeded() {
+	ph.rampOK.Add(1)
+	if c := ph.progress.Swap(nil); c != nil {
+		close(*c)
 	}
 }

@@ -192,8 +192,8 @@ func TestWait_aFailedProbeSendsWaitersBackOrAway(t *testing.T) {
 	})
 }
 
-// When a probe closes the breaker, the waiters go through in rounds that
-// double, one probe's duration apart, not all at once.
+// When a probe closes the breaker, the waiters go through paced by
+// success, doubling each round trip, not all at once.
 func TestWait_waitersAreReleasedWithoutAHerd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const probe = 20 * time.Millisecond
@@ -222,10 +222,12 @@ func TestWait_waitersAreReleasedWithoutAHerd(t *testing.T) {
 		if len(started) != 64 {
 			t.Fatalf("%d calls reached the dependency, want 64", len(started))
 		}
-		// started[0] is the probe; the breaker closes one probe later, and
-		// then round k (k = 0, 1, 2, ...) lets through up to 2^k waiters.
+		// started[0] is the probe; the breaker closes one probe later.
+		// Then each success lets two more waiters through: with calls of
+		// one probe's duration, 2 go at once, 4 more a round trip later,
+		// then 8, 16...: by k round trips, at most 2^(k+2) - 2.
 		closed := started[0] + probe
-		for k := 0; k <= 7; k++ {
+		for k := 0; k <= 5; k++ {
 			upTo := closed + time.Duration(k)*probe
 			n := 0
 			for _, s := range started[1:] {
@@ -233,12 +235,12 @@ func TestWait_waitersAreReleasedWithoutAHerd(t *testing.T) {
 					n++
 				}
 			}
-			if limit := 1 << k; n > limit {
+			if limit := 1<<(k+2) - 2; n > limit {
 				t.Errorf("%d waiters through by %v after the close, want at most %d", n, upTo-closed, limit)
 			}
 		}
 		if last := started[len(started)-1] - closed; last > 8*probe {
-			t.Errorf("the last waiter went through %v after the close, want within 7 rounds of %v", last, probe)
+			t.Errorf("the last waiter went through %v after the close, want within 6 round trips of %v", last, probe)
 		}
 		if s := cb.Snapshot(); s.Waited != 64 || s.Waiting != 0 {
 			t.Errorf("Snapshot = %+v", s)
