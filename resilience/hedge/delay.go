@@ -83,11 +83,12 @@ type learner struct {
 	rate     float64
 	min, max time.Duration
 
-	delay  atomic.Int64 // the current delay, in ns
-	seen   atomic.Int64 // observations in this window
-	window atomic.Int64 // the observations this window waits for
-	exact  [numBuckets]atomic.Int64
-	cens   [numBuckets]atomic.Int64 // by the bucket of the delay they outlived
+	delay    atomic.Int64 // the current delay, in ns
+	seen     atomic.Int64 // observations in this window
+	lateSeen atomic.Int64 // of which outlived the delay
+	window   atomic.Int64 // the observations this window waits for
+	exact    [numBuckets]atomic.Int64
+	cens     [numBuckets]atomic.Int64 // by the bucket of the delay they outlived
 
 	mu sync.Mutex // held while estimating
 }
@@ -117,14 +118,54 @@ func (l *learner) finished(d time.Duration) {
 // late records a first attempt still running when the delay d passed.
 func (l *learner) late(d time.Duration) {
 	l.cens[bucketOf(d)].Add(1)
+	l.lateSeen.Add(1)
 	l.observed()
 }
 
 func (l *learner) observed() {
-	if l.seen.Add(1) >= l.window.Load() && l.mu.TryLock() {
-		l.estimate()
-		l.mu.Unlock()
+	n := l.seen.Add(1)
+	switch {
+	case n >= l.window.Load():
+		if l.mu.TryLock() {
+			l.estimate()
+			l.mu.Unlock()
+		}
+	case n%l.changeWindow() == 0 && l.clearlyLate(n):
+		// Windows grow long once the delay is steady; a dependency
+		// that slows down meanwhile would be hedged at the old delay
+		// until the window ended, every slow call a hedge. Look every
+		// changeWindow calls for that, and step up at once.
+		if l.mu.TryLock() {
+			if l.seen.Load() >= n { // no estimate came in between
+				l.stepUp(float64(l.lateSeen.Load()) / float64(l.seen.Load()))
+			}
+			l.mu.Unlock()
+		}
 	}
+}
+
+// clearlyLate reports whether the first n calls of this window outlived
+// the delay clearly more often than r: by tooMany, and by two standard
+// deviations.
+func (l *learner) clearlyLate(n int64) bool {
+	late, expected := float64(l.lateSeen.Load()), l.rate*float64(n)
+	return late > expected*tooMany && late > expected+2*math.Sqrt(expected)
+}
+
+// stepUp raises the delay for a share s of calls outliving it (s > r), by
+// more the further off the mark, up to 4× at once, forgets the past faster
+// and starts a short window; l.mu is held.
+func (l *learner) stepUp(s float64) {
+	d := l.current()
+	next := min(time.Duration(float64(d)*min(4, max(stepUp, math.Sqrt(s/l.rate)))), l.max)
+	for i := range l.exact {
+		l.exact[i].Store(l.exact[i].Load() / 4)
+		l.cens[i].Store(l.cens[i].Load() / 4)
+	}
+	l.delay.Store(int64(next))
+	l.seen.Store(0)
+	l.lateSeen.Store(0)
+	l.window.Store(l.changeWindow())
 }
 
 // estimate moves the delay at the end of a window; l.mu is held.
@@ -211,5 +252,6 @@ func (l *learner) estimate() {
 	}
 	l.delay.Store(int64(next))
 	l.seen.Store(0)
+	l.lateSeen.Store(0)
 	l.window.Store(window)
 }
