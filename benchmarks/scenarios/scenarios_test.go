@@ -171,10 +171,6 @@ var knownWorse = map[string]string{
 		"fail fast until a probe succeeds, while a plain client fails only during the outage. Quick mode compresses " +
 		"the outage's timeline 5× but not the breaker's 1 s open time, so there it trails by far more than in a full " +
 		"run. Issue 11 (breaker.Settings.MaxWaiting: calls wait for the recovery) is to fix this.",
-	"outage/steady-full": "with MaxWaiting its calls wait for the recovery instead of failing, and only probes " +
-		"reach the dependency (150 requests in the outage against no-policy's 604), but in a full run the waiters " +
-		"often reach their 2 s deadline before a probe closes the breaker (59.3% against 62.5%); quick mode, whose " +
-		"outage is shorter than the deadline, gets 85%. Issue 11 is open on this.",
 	"overload/steady-full": "its breaker opens when calls fail 5 in a row at 1.5× capacity, and with MaxWaiting " +
 		"the calls it holds wait for a probe; when a probe closes it, the waiters and the new calls meet a server " +
 		"that is still overloaded, fail, and open it again, so many calls spend their deadline waiting (38.6% " +
