@@ -286,7 +286,7 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		release := cancel
 		cancel = func() { stop(); release() }
 	}
-	r, err := attemptRequest(ctx, req, n)
+	r, err := attemptRequest(ctx, req, n, &rt.t.cfg)
 	if err != nil {
 		cancel()
 		return nil, err
