@@ -27,7 +27,9 @@ const DeadlineHeader = "Grpc-Timeout"
 // so that a handler (or its logs) can tell the caller's budget running out
 // from the server's own limit, whose cause is plain
 // [context.DeadlineExceeded]. errors.Is(ErrPropagatedDeadline,
-// context.DeadlineExceeded) holds.
+// context.DeadlineExceeded) holds, and a Client's call made with such a
+// context and cut short by it fails with an error for which
+// errors.Is(err, ErrPropagatedDeadline) holds.
 var ErrPropagatedDeadline = fmt.Errorf("httpx: the caller's propagated deadline passed: %w", context.DeadlineExceeded)
 
 // DeadlineConfig configures [Deadlines].
@@ -269,8 +271,9 @@ var timeoutUnits = [...]struct {
 
 // encodeTimeout writes d as a grpc-timeout value in the finest unit whose
 // count fits in 8 digits, rounded down, so the value never says more time
-// is left than d: at most one unit less (e.g. 123.4567891s is "123456789u"
-// too long, so "123456m"). d <= 0 is "0n".
+// is left than d, and says less by under one unit: 123.4567891s needs 12
+// digits in nanoseconds and 9 in microseconds, so it is "123456m". d <= 0
+// is "0n".
 func encodeTimeout(d time.Duration) string {
 	if d <= 0 {
 		return "0n"

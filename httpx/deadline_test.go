@@ -326,6 +326,7 @@ type hop struct {
 	deadline time.Duration // its context's deadline
 	ended    time.Duration // when its context ended
 	cause    error
+	callErr  error // of its call to the next hop
 }
 
 // runChain starts three loopback services behind Deadlines (Max, trusting
@@ -354,7 +355,7 @@ func runChain(t *testing.T, propagate, deaf bool, budget, max time.Duration) [3]
 			dl, _ := ctx.Deadline()
 			hops[i].deadline = dl.Sub(callerDL)
 			if target != "" {
-				_, _ = client.Get(ctx, target)
+				_, hops[i].callErr = client.Get(ctx, target)
 			}
 			<-ctx.Done()
 			hops[i].ended = time.Since(callerDL)
@@ -395,6 +396,12 @@ func TestDeadlineChain(t *testing.T) {
 				assert.LessOrEqual(t, h.ended, slack, "hop %d ran on", i+1)
 				if deaf {
 					assert.ErrorIs(t, h.cause, httpx.ErrPropagatedDeadline, "hop %d", i+1)
+					var se *httpx.StatusError
+					if i < 2 && !(errors.As(h.callErr, &se) && se.StatusCode == http.StatusGatewayTimeout) {
+						// Its own call fails with the cause too (unless
+						// the next hop's 504 came first).
+						assert.ErrorIs(t, h.callErr, httpx.ErrPropagatedDeadline, "hop %d's call", i+1)
+					}
 				} else if !errors.Is(h.cause, httpx.ErrPropagatedDeadline) {
 					// Or the caller hung up first.
 					assert.ErrorIs(t, h.cause, context.Canceled, "hop %d", i+1)
