@@ -237,7 +237,7 @@ func logNotRetried(ctx context.Context, cfg *Config, req *http.Request, why stri
 func attemptRequest(ctx context.Context, req *http.Request, n int, cfg *Config) (*http.Request, error) {
 	r := req.Clone(ctx)
 	if cfg.PropagateDeadline {
-		setDeadlineHeader(ctx, r)
+		setDeadlineHeader(r, ctx)
 	}
 	if n > 1 && req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()

@@ -146,7 +146,7 @@ func (d *deadlines) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err != nil:
 			d.malformed(r, vs, err)
-		case left-d.cfg.Offset <= 0:
+		case left <= d.cfg.Offset: // not left-Offset <= 0: it could wrap
 			http.Error(w, "httpx: the caller's deadline has passed", http.StatusGatewayTimeout)
 			return
 		case left-d.cfg.Offset < limit:
@@ -290,10 +290,18 @@ func encodeTimeout(d time.Duration) string {
 	return "99999999H"
 }
 
-// setDeadlineHeader sets r's deadline header to the time left on ctx (which
-// includes the attempt's own limit) when ctx has a deadline.
-func setDeadlineHeader(ctx context.Context, r *http.Request) {
-	if dl, ok := ctx.Deadline(); ok {
-		r.Header.Set(DeadlineHeader, encodeTimeout(time.Until(dl)))
+// setDeadlineHeader sets r's deadline header to the time left until the
+// earliest deadline of ctxs (the attempt's, which includes its own limit,
+// and, for a hedged Transport attempt, whose context is detached from the
+// caller's, the caller's too), when there is one.
+func setDeadlineHeader(r *http.Request, ctxs ...context.Context) {
+	var first time.Time
+	for _, ctx := range ctxs {
+		if dl, ok := ctx.Deadline(); ok && (first.IsZero() || dl.Before(first)) {
+			first = dl
+		}
+	}
+	if !first.IsZero() {
+		r.Header.Set(DeadlineHeader, encodeTimeout(time.Until(first)))
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/steadyhq/steady/httpx"
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/retry"
 )
 
@@ -181,6 +182,7 @@ func TestDeadlinesExpired(t *testing.T) {
 		{"negative", 0, "-5S"},
 		{"used up by the Offset", 50 * time.Millisecond, "50m"},
 		{"under the Offset", 50 * time.Millisecond, "49999u"},
+		{"the least Duration, less the Offset", 50 * time.Millisecond, "-9999999H"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := httpx.DeadlineConfig{Max: time.Second, Offset: tt.offset, Trust: trustAll}
@@ -318,6 +320,27 @@ func TestPropagateDeadlineHeader(t *testing.T) {
 	require.Len(t, g, 1)
 	assert.LessOrEqual(t, decode(t, g[0]), 2*time.Second)
 	assert.Greater(t, decode(t, g[0]), time.Second)
+
+	// Hedged attempts carry it too, without an attempt Timeout: the
+	// caller's deadline.
+	hc, err := httpx.NewClient(httpx.Config{PropagateDeadline: true, Hedge: &hedge.Config{Delay: time.Second}})
+	require.NoError(t, err)
+	_, err = hc.Get(ctx, srv.URL)
+	require.NoError(t, err)
+	tr, err = httpx.NewTransport(base, httpx.Config{PropagateDeadline: true, Hedge: &hedge.Config{Delay: time.Second}})
+	require.NoError(t, err)
+	req, err = http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	resp, err = (&http.Client{Transport: tr}).Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	g = take()
+	require.Len(t, g, 2)
+	for _, v := range g {
+		assert.LessOrEqual(t, decode(t, v), 30*time.Second)
+		assert.Greater(t, decode(t, v), 20*time.Second)
+	}
 }
 
 // hop is one service of a chain: what its handler saw, in time from the

@@ -291,6 +291,9 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		cancel()
 		return nil, err
 	}
+	if rt.hedged && rt.t.cfg.PropagateDeadline {
+		setDeadlineHeader(r, ctx, req.Context()) // ctx is detached from the caller's
+	}
 	resp, err := rt.t.base.RoundTrip(r)
 	if follow != nil && err == nil {
 		// The response may win: from now on only the caller (and the
