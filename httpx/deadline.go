@@ -107,8 +107,8 @@ func containsByte(s string, c byte) bool {
 // handler's context then ends at that deadline, with [context.Cause]
 // [ErrPropagatedDeadline] when it came from the header.
 //
-// A request whose header has no time left (such as "0n", or less than the
-// Offset) is answered at once with 504 Gateway Timeout, without calling the
+// A request whose header has no time left (such as "0n", or no more than
+// the Offset) is answered at once with 504 Gateway Timeout, without calling the
 // handler: its caller has given up already. A malformed header is ignored
 // (Max applies) and logged to cfg.Logger. The header is decoded as grpc-go
 // decodes grpc-timeout: a value of more hours than a time.Duration holds

@@ -133,3 +133,25 @@ func FuzzEncodeTimeout(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeTimeout checks that any header value decodes without a panic,
+// that only 2 to 9 bytes with a unit last can decode, and that encoding a
+// decoded positive value never says more time is left.
+func FuzzDecodeTimeout(f *testing.F) {
+	for _, s := range []string{"0n", "1H", "99999999H", "-9999999H", "+5S", "250m", "", "5s", "123456789S"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := decodeTimeout(s)
+		if err != nil {
+			return
+		}
+		if len(s) < 2 || len(s) > 9 || timeoutUnit(s[len(s)-1]) == 0 {
+			t.Fatalf("decodeTimeout(%q) = %v, want an error", s, d)
+		}
+		back, err := decodeTimeout(encodeTimeout(d))
+		if err != nil || back > max(d, 0) {
+			t.Fatalf("decodeTimeout(%q) = %v; encoded again, %v, %v", s, d, back, err)
+		}
+	})
+}
