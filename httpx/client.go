@@ -215,7 +215,7 @@ func (cl *call) attempt(ctx context.Context) (*APIResponse, error) {
 	n := cl.attempts
 	cl.mu.Unlock()
 	req := cl.req
-	r, err := attemptRequest(ctx, req, n)
+	r, err := attemptRequest(ctx, req, n, &cl.c.cfg)
 	if err != nil {
 		return nil, err
 	}

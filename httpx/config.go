@@ -111,6 +111,14 @@ type Config struct {
 	// for them. [Client.Budgets] shows the budgets in use.
 	Budget budget.Budget
 
+	// PropagateDeadline sends each attempt's time left, the least of the
+	// caller's deadline and the attempt's own limit, to the server in the
+	// [DeadlineHeader] (Grpc-Timeout) header, rounded down so that it never
+	// says more time is left than there is (see [Deadlines] for the server
+	// side). A request without a deadline goes without the header (one set
+	// by the caller is kept); with one, the header replaces the caller's.
+	PropagateDeadline bool
+
 	// MaxBodySize is the largest response body a Client reads into memory,
 	// in bytes. Zero means [DefaultMaxBodySize] (10 MiB); negative is an
 	// error. A larger body fails the call with [ErrBodyTooLarge]. A
@@ -224,9 +232,13 @@ func logNotRetried(ctx context.Context, cfg *Config, req *http.Request, why stri
 
 // attemptRequest returns the request for attempt n (from 1) of req, with
 // ctx: a clone, so req is never modified, whose body is replayed through
-// GetBody after the first attempt.
-func attemptRequest(ctx context.Context, req *http.Request, n int) (*http.Request, error) {
+// GetBody after the first attempt, and which carries the time left on ctx
+// when cfg.PropagateDeadline is set.
+func attemptRequest(ctx context.Context, req *http.Request, n int, cfg *Config) (*http.Request, error) {
 	r := req.Clone(ctx)
+	if cfg.PropagateDeadline {
+		setDeadlineHeader(r, ctx)
+	}
 	if n > 1 && req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
 		if err != nil {

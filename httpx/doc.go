@@ -31,6 +31,36 @@
 // [http.RoundTripper], streaming bodies; use it to harden code (or a
 // library) that already takes an *http.Client.
 //
+// # Deadlines across services
+//
+// A deadline set at the edge should hold across every service a request
+// goes through, so that no service works on for a caller that has given
+// up. With [Config.PropagateDeadline], a Client or Transport sends each
+// attempt's time left (the caller's deadline or the attempt's own limit,
+// whichever comes first) in the Grpc-Timeout header, in gRPC's grammar
+// (1 to 8 digits and a unit: "300000u"), rounded down so it never says
+// more time is left than there is. On the server, [Deadlines] gives each
+// handler's context min(header - Offset, Max):
+//
+//	mux := http.NewServeMux() // whose handlers call on with a Client that propagates
+//	srv := &http.Server{Handler: httpx.Deadlines(httpx.DeadlineConfig{
+//		Max:    10 * time.Second,      // the longest any request runs
+//		Offset: 5 * time.Millisecond,  // the way there and back
+//		Trust:  httpx.TrustLoopback,   // or: requests from your own network
+//	})(mux)}
+//
+// The header is believed only from requests Trust accepts: nil trusts no
+// one, which is right for a service facing the Internet, where any client
+// could send "99999999H" (years) or "0n". Even trusted, a header can only
+// shorten Max, never extend it. An expired header ("0n", or no more than
+// the Offset) is answered 504 at once, without calling the handler; a
+// malformed one is ignored and logged. When the caller's deadline passes,
+// the handler's context ends with the cause [ErrPropagatedDeadline]
+// (context.Cause), so logs can tell it from the server's own Max. Each
+// hop measures the time left from when the request arrives, so the time
+// the request took on the way is not taken off unless Offset allows for
+// it; on loopback that is about a millisecond a hop.
+//
 // # What is retried
 //
 // Connection errors, attempt timeouts, 408 Request Timeout, 429 Too Many

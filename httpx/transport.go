@@ -286,10 +286,13 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		release := cancel
 		cancel = func() { stop(); release() }
 	}
-	r, err := attemptRequest(ctx, req, n)
+	r, err := attemptRequest(ctx, req, n, &rt.t.cfg)
 	if err != nil {
 		cancel()
 		return nil, err
+	}
+	if rt.hedged && rt.t.cfg.PropagateDeadline {
+		setDeadlineHeader(r, ctx, req.Context()) // ctx is detached from the caller's
 	}
 	resp, err := rt.t.base.RoundTrip(r)
 	if follow != nil && err == nil {
