@@ -383,16 +383,15 @@ func TestClient_deadHostsStayBounded(t *testing.T) {
 
 // With Breaker.MaxWaiting, a call made while the host's breaker is open
 // waits for the host to come back, sending nothing until a probe does. A
-// Client's call that fails as a probe waits for the next probe; a
-// Transport's returns the probe's answer (its RoundTrip is one exchange),
-// so its host here recovers before the first probe.
+// call that is the probe returns the probe's answer (it is never sent
+// twice), so the host here recovers before the first probe.
 func TestClient_breakerMaxWaitingWaitsForRecovery(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		transport bool
 		downFor   time.Duration
-	}{{"client", false, 300 * time.Millisecond}, {"transport", true, 50 * time.Millisecond}} {
+	}{{"client", false, 50 * time.Millisecond}, {"transport", true, 50 * time.Millisecond}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var down atomic.Bool
 			down.Store(true)

@@ -67,9 +67,8 @@ type Config struct {
 	// error for which errors.Is(err, breaker.ErrOpen) holds, or, with
 	// MaxWaiting set, wait for the host's recovery within their deadline
 	// (holding no connection meanwhile; see breaker.Settings.MaxWaiting).
-	// A Client's call that fails as a probe waits for the next probe; a
-	// Transport's RoundTrip returns the probe's answer, as it returns any
-	// one exchange.
+	// A call that is the probe returns the probe's answer: it is never
+	// sent twice.
 	// Unless the settings have an IsFailure of their own, a 4xx other than
 	// 408 and 429 and a body over MaxBodySize do not count against the
 	// host: they show it is up.

@@ -295,10 +295,12 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		setDeadlineHeader(r, ctx, req.Context()) // ctx is detached from the caller's
 	}
 	resp, err := rt.t.base.RoundTrip(r)
-	if follow != nil && err == nil {
+	if follow != nil && err == nil && resp.StatusCode < 400 {
 		// The response may win: from now on only the caller (and the
 		// body's end) ends its context, not the hedge's return. If it
-		// loses, the hedge drains it.
+		// loses, the hedge drains it. (An error status cannot win: its
+		// short body is read first, still under the hedge's context, so
+		// that a winning hedge can cut a stalled read short.)
 		follow()
 	}
 	if err != nil {
@@ -317,6 +319,9 @@ func (rt *roundTrip) attempt(ctx context.Context) (*http.Response, error) {
 		// still hands the response back, as a RoundTripper must.
 		if rt.retries || rt.hedged {
 			holdErrorBody(ctx, resp, cancel, wrap)
+			if follow != nil {
+				follow() // a longer body is handed on as a stream
+			}
 		} else {
 			resp.Body = &attemptBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, wrap: wrap}
 		}

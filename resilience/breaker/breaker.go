@@ -183,8 +183,8 @@ func (cb *CircuitBreaker) record(ph *phase, now time.Duration, k kind, pv any) {
 		ph.win.Advance(rel, ph.tally.load())
 	}
 	ph.tally.add(k)
-	if ph.step > 0 && (k == kindSuccess || k == kindSlow) {
-		ph.rampSucceeded() // after a probe closed the breaker: let more waiters through
+	if ph.step > 0 && (k == kindSuccess || k == kindSlow) && ph.ramp.Load() > 2*(1+ph.rampOK.Load()) {
+		ph.rampSucceeded() // waiters are held after a probe closed the breaker: let more through
 	}
 	if cb.cfg.mayTrip[k] {
 		if t, ok := cb.cfg.evaluate(ph, now); ok {

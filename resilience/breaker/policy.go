@@ -17,9 +17,9 @@ import (
 // them, of any result type, may share cb.
 //
 // With Settings.MaxWaiting, a call the breaker rejects waits for it to let
-// calls through again (see [CircuitBreaker.Wait]), and a call that fails as
-// a half-open probe waits for the next probe, if its deadline allows,
-// instead of returning the failure: it asked to wait for the recovery.
+// calls through again (see [CircuitBreaker.Wait]); a waiting call may be a
+// half-open probe, and then it returns the probe's result, success or
+// failure (it is never run twice: it may not be idempotent).
 //
 // A nil cb panics with a [*resilience.ConfigError], and applying the Policy
 // to a nil next panics with [resilience.ErrNilFunc]: both are mistakes in
@@ -46,19 +46,11 @@ func Breaker[T any](cb *CircuitBreaker) resilience.Policy[T] {
 				}
 				return call(ctx, t, next)
 			}
-			for {
-				t, err := cb.Wait(ctx)
-				if err != nil {
-					return v, err
-				}
-				v, err = call(ctx, t, next)
-				// A call that waited and then failed as a probe waits for
-				// the next probe, if its deadline allows: it asked to wait
-				// for the recovery, and the failed probe is what it costs.
-				if err == nil || !t.reopened() || ctx.Err() != nil {
-					return v, err
-				}
+			t, err := cb.Wait(ctx)
+			if err != nil {
+				return v, err
 			}
+			return call(ctx, t, next)
 		}
 	}
 }

@@ -116,16 +116,6 @@ func (t Ticket) Done(ctx context.Context, err error) {
 	t.cb.record(t.ph, now, t.cb.cfg.kindOf(ctx, err, now-t.start), nil)
 }
 
-// reopened reports whether t was a half-open probe whose failure opened the
-// breaker again.
-func (t Ticket) reopened() bool {
-	if t.ph == nil || t.ph.mode != modeHalfOpen {
-		return false
-	}
-	ph := t.cb.cur.Load()
-	return ph.mode == modeOpen && ph != t.ph
-}
-
 // panicked reports that the call of t panicked with v (nil after
 // runtime.Goexit): a failure.
 func (t Ticket) panicked(v any) {

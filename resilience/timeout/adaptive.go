@@ -250,7 +250,9 @@ func WithAdaptive[T any](a *Adaptive) resilience.Policy[T] {
 type outcome struct {
 	teach    bool          // the call says something about the limit
 	timedOut bool          // it exceeded the limit (a censored latency)
-	took     time.Duration // its latency, when timing (see runLimited)
+	timed    bool          // took was measured (the call began in a warm-up)
+	limit    time.Duration // the limit the call had
+	took     time.Duration // its latency, when timed
 }
 
 // runLimited runs next under a limit of d whose contexts end with cause,
@@ -265,7 +267,7 @@ func runLimited[T any](ctx context.Context, d time.Duration, cause *expiry, timi
 		if context.Cause(tctx) == error(cause) {
 			// A limit of a microsecond or so can pass before fn starts:
 			// a rejection, and a timeout for the learner.
-			return zero, outcome{teach: true, timedOut: true}, &Error{Duration: d, Err: context.DeadlineExceeded, rejected: true}
+			return zero, outcome{teach: true, timedOut: true, timed: timing, limit: d}, &Error{Duration: d, Err: context.DeadlineExceeded, rejected: true}
 		}
 		// The caller's context is done: its error, unchanged.
 		if err := ctx.Err(); err != nil {
@@ -286,7 +288,7 @@ func runLimited[T any](ctx context.Context, d time.Duration, cause *expiry, timi
 // tctx (derived from ctx with cause), tells a learner, and err, wrapped
 // in an [*Error] when the limit fired. start is when it began, if timing.
 func settle(ctx, tctx context.Context, d time.Duration, cause *expiry, timing bool, start time.Time, err error) (outcome, error) {
-	var o outcome
+	o := outcome{timed: timing, limit: d}
 	if timing {
 		o.took = time.Since(start)
 	}
@@ -348,6 +350,13 @@ func (a *Adaptive) Start(ctx context.Context) (context.Context, func(err error) 
 // (Karn's rule: a retried or hedged attempt).
 func (a *Adaptive) learn(ctx context.Context, o outcome) {
 	if !o.teach || attempt.Excluded(ctx) {
+		a.skipped.Add(1)
+		return
+	}
+	if a.hist.Load() != nil && (!o.timed || o.timedOut && float64(o.limit) < a.max) {
+		// A warm-up began while the call ran: its latency was not
+		// measured, or it timed out at a limit below Max, and the
+		// warm-up's histogram needs latencies seen under Max.
 		a.skipped.Add(1)
 		return
 	}
