@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"time"
 
+	"github.com/steadyhq/steady/internal/typednil"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -169,8 +169,8 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Budget != nil {
-		if v := reflect.ValueOf(c.Budget); v.Kind() == reflect.Pointer && v.IsNil() {
-			return &resilience.ConfigError{Pkg: "httpx", Field: "Config.Budget", Value: "a nil " + v.Type().String(), Want: "a budget from package budget, or nil"}
+		if typednil.Is(c.Budget) {
+			return &resilience.ConfigError{Pkg: "httpx", Field: "Config.Budget", Value: fmt.Sprintf("a nil %T", c.Budget), Want: "a budget from package budget, or nil"}
 		}
 	}
 	return nil

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"sync"
 
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/steadyhq/steady/internal/typednil"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -15,7 +17,6 @@ import (
 	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/timeout"
-	"go.opentelemetry.io/otel/metric"
 )
 
 // ErrDuplicate is wrapped by the error an Add method returns when a part of
@@ -118,7 +119,7 @@ func (o *Observer) AddHedger(name string, h *hedge.Hedger) error {
 // AddBudget observes b under name: the extra attempts it allowed and
 // denied, and its headroom. Any [budget.Budget] will do.
 func (o *Observer) AddBudget(name string, b budget.Budget) error {
-	if b == nil || isNilPointer(b) {
+	if b == nil || typednil.Is(b) {
 		return nilPart("b", "a budget.Budget")
 	}
 	return o.add(&part{kind: kindBudget, name: name, budget: b})
@@ -165,13 +166,6 @@ func (o *Observer) add(p *part) error {
 	}
 	o.parts = append(o.parts, p)
 	return nil
-}
-
-// isNilPointer reports whether v holds a nil pointer, such as a nil
-// *budget.Ratio in a budget.Budget, whose Snapshot would panic.
-func isNilPointer(v any) bool {
-	rv := reflect.ValueOf(v)
-	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 func nilPart(field, want string) error {

@@ -3,11 +3,12 @@ package prometheus
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/steadyhq/steady/internal/typednil"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -98,7 +99,7 @@ func (c *Collector) AddHedger(name string, h *hedge.Hedger) error {
 // AddBudget exports b under name: the extra attempts it allowed and denied,
 // and its headroom. Any [budget.Budget] will do, one of your own included.
 func (c *Collector) AddBudget(name string, b budget.Budget) error {
-	if b == nil || isNilPointer(b) {
+	if b == nil || typednil.Is(b) {
 		return nilPart("b", "a budget.Budget")
 	}
 	return c.add(&part{kind: kindBudget, name: name, budget: b})
@@ -145,13 +146,6 @@ func (c *Collector) add(p *part) error {
 	}
 	c.parts = append(c.parts, p)
 	return nil
-}
-
-// isNilPointer reports whether v holds a nil pointer, such as a nil
-// *budget.Ratio in a budget.Budget, whose Snapshot would panic at scrape time.
-func isNilPointer(v any) bool {
-	rv := reflect.ValueOf(v)
-	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 func nilPart(field, want string) error {

@@ -1,11 +1,12 @@
 package retry
 
 import (
+	"fmt"
 	"log/slog"
 	"math"
-	"reflect"
 	"time"
 
+	"github.com/steadyhq/steady/internal/typednil"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/budget"
 )
@@ -207,8 +208,8 @@ func (c Config) settings() (settings, error) {
 	if c.Budget != nil {
 		// A nil *budget.Adaptive in the interface would panic on the
 		// first call instead of now.
-		if v := reflect.ValueOf(c.Budget); v.Kind() == reflect.Pointer && v.IsNil() {
-			return s, configError("Budget", "a nil "+v.Type().String(), "a budget from package budget, or nil")
+		if typednil.Is(c.Budget) {
+			return s, configError("Budget", fmt.Sprintf("a nil %T", c.Budget), "a budget from package budget, or nil")
 		}
 	}
 	return s, nil

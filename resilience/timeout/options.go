@@ -1,9 +1,9 @@
 package timeout
 
 import (
-	"reflect"
 	"strconv"
 
+	"github.com/steadyhq/steady/internal/typednil"
 	"github.com/steadyhq/steady/resilience"
 )
 
@@ -65,13 +65,4 @@ func newOptions(opts []Option) options {
 
 // isNil reports whether g is nil or holds a nil pointer (or other nil
 // reference), which would panic only later, on the first abandoned call.
-func isNil(g Gauge) bool {
-	if g == nil {
-		return true
-	}
-	switch v := reflect.ValueOf(g); v.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Slice, reflect.Interface:
-		return v.IsNil()
-	}
-	return false
-}
+func isNil(g Gauge) bool { return typednil.Is(g) }
