@@ -248,36 +248,41 @@ func (in *Injector) count(p plan, body bool) {
 	}
 }
 
-// sleep waits for d, and reports false if ctx ended or the Injector closed
-// first.
+// sleep waits for d, and reports false if ctx ended first. A closed
+// Injector ends hangs, not delays: Close ends the wait, and sleep reports
+// whether ctx is still live.
 func (in *Injector) sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-in.done:
-		return ctx.Err() == nil // a closed Injector ends hangs, not delays
-	}
+	return in.wait(ctx, d) == waited || ctx.Err() == nil
 }
 
 // hang holds a request until ctx ends, the Injector closes or hold passes,
 // and reports whether hold passed.
 func (in *Injector) hang(ctx context.Context, hold time.Duration) bool {
-	t := time.NewTimer(hold)
+	return in.wait(ctx, hold) == waited
+}
+
+// How a wait ended.
+const (
+	waited = iota // d passed
+	gaveUp        // ctx ended
+	closed        // the Injector closed
+)
+
+// wait waits for d, ctx's end or the Injector's Close, whichever comes
+// first, and says which.
+func (in *Injector) wait(ctx context.Context, d time.Duration) int {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return waited
 	case <-ctx.Done():
-		return false
+		return gaveUp
 	case <-in.done:
-		return false
+		return closed
 	}
 }
 

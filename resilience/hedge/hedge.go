@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/steadyhq/steady/internal/attempt"
+	"github.com/steadyhq/steady/internal/shard"
 	"github.com/steadyhq/steady/resilience"
 )
 
@@ -18,7 +19,8 @@ type Hedger struct {
 	s     settings
 	learn *learner // nil with a fixed delay
 
-	calls, hedged, hedges, wins, denied, running atomic.Int64
+	calls                                 shard.Counter // every call writes it: sharded
+	hedged, hedges, wins, denied, running atomic.Int64
 }
 
 // New returns a Hedger for cfg, or a *resilience.ConfigError naming the
@@ -291,7 +293,7 @@ type Stats struct {
 // Snapshot returns the counts so far and the delay now.
 func (h *Hedger) Snapshot() Stats {
 	s := Stats{
-		Calls:   h.calls.Load(),
+		Calls:   int64(h.calls.Load()),
 		Hedged:  h.hedged.Load(),
 		Hedges:  h.hedges.Load(),
 		Wins:    h.wins.Load(),
