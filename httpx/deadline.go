@@ -30,7 +30,9 @@ const DeadlineHeader = "Grpc-Timeout"
 // context.DeadlineExceeded) holds, and a Client's call made with such a
 // context and cut short by it fails with an error for which
 // errors.Is(err, ErrPropagatedDeadline) holds.
-var ErrPropagatedDeadline = fmt.Errorf("httpx: the caller's propagated deadline passed: %w", context.DeadlineExceeded)
+//
+// It is [resilience.ErrPropagatedDeadline] itself, so either name matches.
+var ErrPropagatedDeadline = resilience.ErrPropagatedDeadline
 
 // DeadlineConfig configures [Deadlines].
 type DeadlineConfig struct {

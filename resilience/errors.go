@@ -1,6 +1,7 @@
 package resilience
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -79,3 +80,27 @@ func (e *ConfigError) Rejected() bool { return true }
 
 // Retryable returns false: the same configuration fails the same way.
 func (e *ConfigError) Retryable() bool { return false }
+
+// ErrPropagatedDeadline is the cause, as [context.Cause] reports it, of a
+// context that ended at a deadline an upstream caller sent with its
+// request (HTTP's Grpc-Timeout header through httpx.Deadlines, gRPC's own
+// deadline through contrib/grpc's server interceptor), as opposed to a
+// limit this process set itself, whose cause is plain
+// [context.DeadlineExceeded]. errors.Is(ErrPropagatedDeadline,
+// context.DeadlineExceeded) holds. Monitoring counts a call that ran out of
+// such a deadline as a propagated timeout (monitor's
+// Stats.PropagatedTimeouts), so that a service that gives up on behalf of
+// its callers is told apart from one whose dependency is slow.
+var ErrPropagatedDeadline error = propagatedDeadline{}
+
+// propagatedDeadline is the type of ErrPropagatedDeadline: a comparable
+// value wrapping context.DeadlineExceeded, with no fields to change.
+type propagatedDeadline struct{}
+
+func (propagatedDeadline) Error() string {
+	return "the caller's propagated deadline passed: context deadline exceeded"
+}
+func (propagatedDeadline) Unwrap() error { return context.DeadlineExceeded }
+
+// Timeout reports true, as context.DeadlineExceeded does.
+func (propagatedDeadline) Timeout() bool { return true }
