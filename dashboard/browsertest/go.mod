@@ -1,0 +1,16 @@
+module github.com/steadyhq/steady/dashboard/browsertest
+
+go 1.26.0
+
+replace github.com/steadyhq/steady => ../..
+
+require (
+	github.com/chromedp/chromedp v0.23.0
+	go.uber.org/goleak v1.3.0
+)
+
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+)
