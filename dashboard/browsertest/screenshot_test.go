@@ -1,0 +1,139 @@
+package browsertest
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/steadyhq/steady/dashboard"
+	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
+)
+
+// trafficFor is how long the screenshot's traffic runs, so the sparklines
+// have some shape.
+const trafficFor = 10 * time.Second
+
+// TestScreenshot runs about ten seconds of real traffic against three
+// dependencies (one healthy, one with some timeouts, one whose breaker
+// opens half-way) and saves a PNG of the page: in t.TempDir(), and at
+// $STEADY_SCREENSHOT when that is set (the README's picture).
+func TestScreenshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the ten seconds of traffic for the screenshot")
+	}
+	const tick = 250 * time.Millisecond
+	d := newDashboard(t, dashboard.Config{Tick: tick, Title: "steady — live dashboard"})
+
+	// catalog: healthy, a few milliseconds per call.
+	catalog := newDependency(t, "catalog", &breaker.Settings{})
+	register(t, d, "catalog", catalog.parts())
+
+	// search: an adaptive timeout cuts the slowest calls: a few percent
+	// time out.
+	searchM, err := monitor.NewMetrics(monitor.Config{Name: "search"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adaptive, err := timeout.NewAdaptive(timeout.AdaptiveConfig{TargetRate: 0.02, Max: 40 * time.Millisecond, Warmup: 20, Step: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	search := resilience.Compose(monitor.Monitor[struct{}](searchM), timeout.WithAdaptive[struct{}](adaptive))
+	register(t, d, "search", dashboard.Parts{Metrics: searchM, Adaptive: adaptive})
+
+	// payments: fails more and more until its breaker opens.
+	payments := newDependency(t, "payments", &breaker.Settings{FailureRate: 0.5, MinRequests: 20, Window: 5 * time.Second, OpenTimeout: time.Hour})
+	register(t, d, "payments", payments.parts())
+
+	p := openPage(t, serve(t, d))
+	p.waitUntil("three cards", 5*time.Second, cardNamesAre("catalog", "payments", "search"))
+
+	// The traffic runs until the picture is taken, so the rates are live.
+	start := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	worker := func(seed uint64, call func(r *rand.Rand, elapsed float64)) {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(seed, 1))
+			for ctx.Err() == nil {
+				elapsed := time.Since(start).Seconds()
+				call(r, elapsed)
+				// A rate that swells and ebbs, so the sparkline has a shape.
+				pause := time.Duration(float64(8*time.Millisecond) * (1.6 + math.Sin(elapsed*0.9+float64(seed))))
+				sleep(ctx, pause)
+			}
+		})
+	}
+	for i := range 3 {
+		worker(uint64(i), func(r *rand.Rand, _ float64) {
+			_ = catalog.call(slow(time.Duration(2+r.IntN(6)) * time.Millisecond))
+		})
+	}
+	for i := range 3 {
+		worker(uint64(10+i), func(r *rand.Rand, _ float64) {
+			d := time.Duration(5+r.ExpFloat64()*8) * time.Millisecond
+			_, _ = search(slow(d))(context.Background())
+		})
+	}
+	for i := range 2 {
+		worker(uint64(20+i), func(r *rand.Rand, elapsed float64) {
+			// Up to 3 s: healthy; then the failure share climbs until
+			// the breaker opens, and the calls after it are rejected.
+			if r.Float64() < (elapsed-3)/6 {
+				_ = payments.call(down)
+				return
+			}
+			_ = payments.call(slow(time.Duration(3+r.IntN(10)) * time.Millisecond))
+		})
+	}
+	time.Sleep(trafficFor)
+	if payments.breaker.State() != breaker.StateOpen {
+		// The failure share climbed slower than planned (a loaded machine
+		// makes fewer calls); the picture needs the open breaker.
+		payments.tripBreaker(t)
+	}
+	p.waitUntil("payments' breaker open", 5*time.Second, fieldIs("payments", "breaker", "open"))
+	p.waitUntil("payments bad", 5*time.Second, healthIs("payments", "bad"))
+	p.waitUntil("catalog ok", 5*time.Second, healthIs("catalog", "ok"))
+	t.Logf("traffic: catalog %v; search %v; payments %v, breaker %v",
+		catalog.metrics.Snapshot(), searchM.Snapshot(), payments.metrics.Snapshot(), payments.breaker.State())
+	t.Logf("the page: %s", p.describe())
+
+	shotCtx, cancelShot := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancelShot()
+	png, err := chromedp.Run(shotCtx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	paths := []string{filepath.Join(t.TempDir(), "dashboard.png")}
+	if path := os.Getenv("STEADY_SCREENSHOT"); path != "" {
+		paths = append(paths, path)
+	}
+	for _, path := range paths {
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatalf("writing the screenshot: %v", err)
+		}
+		t.Logf("screenshot: %s (%d bytes)", path, len(png))
+	}
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+	case <-ctx.Done():
+	}
+}
