@@ -30,28 +30,32 @@ func TestScreenshot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the ten seconds of traffic for the screenshot")
 	}
-	const tick = 250 * time.Millisecond
-	d := newDashboard(t, dashboard.Config{Tick: tick, Title: "steady — live dashboard"})
+	// Sparklines as long as the traffic, so they are drawn edge to edge.
+	d := newDashboard(t, dashboard.Config{Tick: 500 * time.Millisecond, History: trafficFor, Title: "steady — live dashboard"})
 
 	// catalog: healthy, a few milliseconds per call.
 	catalog := newDependency(t, "catalog", &breaker.Settings{})
 	register(t, d, "catalog", catalog.parts())
 
-	// search: an adaptive timeout cuts the slowest calls: a few percent
-	// time out.
+	// search: an adaptive timeout cuts the slowest calls: about 4% time
+	// out.
 	searchM, err := monitor.NewMetrics(monitor.Config{Name: "search"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	adaptive, err := timeout.NewAdaptive(timeout.AdaptiveConfig{TargetRate: 0.02, Max: 40 * time.Millisecond, Warmup: 20, Step: 0.2})
+	adaptive, err := timeout.NewAdaptive(timeout.AdaptiveConfig{TargetRate: 0.04, Max: 40 * time.Millisecond, Warmup: 20, Step: 0.2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	search := resilience.Compose(monitor.Monitor[struct{}](searchM), timeout.WithAdaptive[struct{}](adaptive))
 	register(t, d, "search", dashboard.Parts{Metrics: searchM, Adaptive: adaptive})
 
-	// payments: fails more and more until its breaker opens.
-	payments := newDependency(t, "payments", &breaker.Settings{FailureRate: 0.5, MinRequests: 20, Window: 5 * time.Second, OpenTimeout: time.Hour})
+	// payments: hangs more and more often; its calls time out, the
+	// timeout-rate alert fires, and the breaker opens.
+	payments := newDependencyWith(t,
+		monitor.Config{Name: "payments", Alerts: []monitor.AlertRule{{Window: 5 * time.Second, Threshold: 0.2}}},
+		&breaker.Settings{FailureRate: 0.5, MinRequests: 20, Window: 5 * time.Second, OpenTimeout: time.Hour},
+		timeout.WithTimeout[struct{}](25*time.Millisecond))
 	register(t, d, "payments", payments.parts())
 
 	p := openPage(t, serve(t, d))
@@ -88,10 +92,11 @@ func TestScreenshot(t *testing.T) {
 	}
 	for i := range 2 {
 		worker(uint64(20+i), func(r *rand.Rand, elapsed float64) {
-			// Up to 3 s: healthy; then the failure share climbs until
-			// the breaker opens, and the calls after it are rejected.
+			// Up to 3 s: healthy; then the share of calls that hang
+			// climbs until the breaker opens, and the calls after it
+			// are rejected.
 			if r.Float64() < (elapsed-3)/6 {
-				_ = payments.call(down)
+				_ = payments.call(slow(time.Hour))
 				return
 			}
 			_ = payments.call(slow(time.Duration(3+r.IntN(10)) * time.Millisecond))
@@ -106,6 +111,7 @@ func TestScreenshot(t *testing.T) {
 	p.waitUntil("payments' breaker open", 5*time.Second, fieldIs("payments", "breaker", "open"))
 	p.waitUntil("payments bad", 5*time.Second, healthIs("payments", "bad"))
 	p.waitUntil("catalog ok", 5*time.Second, healthIs("catalog", "ok"))
+	p.waitUntil("search warn", 5*time.Second, healthIs("search", "warn"))
 	t.Logf("traffic: catalog %v; search %v; payments %v, breaker %v",
 		catalog.metrics.Snapshot(), searchM.Snapshot(), payments.metrics.Snapshot(), payments.breaker.State())
 	t.Logf("the page: %s", p.describe())

@@ -57,7 +57,7 @@ func register(t *testing.T, d *dashboard.Dashboard, name string, p dashboard.Par
 
 // dependency is one monitored dependency: the parts a dashboard card
 // shows and the pipeline that records real calls into them, outermost
-// first: Monitor, then Breaker when there is one.
+// first: Monitor, then Breaker when there is one, then any other policy.
 type dependency struct {
 	metrics *monitor.Metrics
 	breaker *breaker.CircuitBreaker
@@ -65,10 +65,18 @@ type dependency struct {
 }
 
 // newDependency makes the Metrics, and a breaker when brk is non-nil
-// (with brk's settings), of a dependency named name.
-func newDependency(t *testing.T, name string, brk *breaker.Settings) *dependency {
+// (with brk's settings), of a dependency named name; inner are the
+// policies inside them.
+func newDependency(t *testing.T, name string, brk *breaker.Settings, inner ...resilience.Policy[struct{}]) *dependency {
 	t.Helper()
-	m, err := monitor.NewMetrics(monitor.Config{Name: name})
+	return newDependencyWith(t, monitor.Config{Name: name}, brk, inner...)
+}
+
+// newDependencyWith is newDependency with the Metrics' whole Config.
+func newDependencyWith(t *testing.T, cfg monitor.Config, brk *breaker.Settings, inner ...resilience.Policy[struct{}]) *dependency {
+	t.Helper()
+	name := cfg.Name
+	m, err := monitor.NewMetrics(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +90,7 @@ func newDependency(t *testing.T, name string, brk *breaker.Settings) *dependency
 		}
 		policies = append(policies, breaker.Breaker[struct{}](dep.breaker))
 	}
+	policies = append(policies, inner...)
 	pipeline := resilience.Compose(policies...)
 	dep.call = func(fn resilience.Func[struct{}]) error {
 		_, err := pipeline(fn)(context.Background())
