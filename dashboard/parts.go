@@ -53,7 +53,7 @@ type card struct {
 
 	prev, cur   reading
 	tick        *histogram   // the durations of the last tick's calls
-	transitions []Transition       // published slices are never written again
+	transitions []Transition // published slices are never written again
 
 	// guarded by Dashboard.mu
 	rate []float64 // ring of Config.points() sparkline points
