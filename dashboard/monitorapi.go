@@ -2,23 +2,39 @@ package dashboard
 
 import "github.com/steadyhq/steady/resilience/monitor"
 
-// TEMPORARY until monitor's Histogram, Alerts and timeout split land on
-// main: cumulative percentiles, no alerts, no split.
+// histogram is a copy of a Metrics' durations.
+type histogram = monitor.Histogram
 
-type histogram struct{}
+func readHistogram(m *monitor.Metrics, h *histogram) { m.Histogram(h) }
 
-func readHistogram(m *monitor.Metrics, h *histogram) {}
-
-// between returns the p50 and p99 of the calls between readings a and b.
-func (h *histogram) between(a, b *histogram, t *monitor.Stats) (p50, p99 *float64) {
-	if t.Total == 0 {
+// tickQuantiles sets h to the durations recorded between readings a and b
+// and returns their p50 and p99 in seconds, nil when there are none.
+func tickQuantiles(h, a, b *histogram) (p50, p99 *float64) {
+	*h = *b
+	h.Sub(a)
+	if h.Count() == 0 {
 		return nil, nil
 	}
-	return ptr(t.P50.Seconds()), ptr(t.P99.Seconds())
+	return ptr(h.Quantile(0.50).Seconds()), ptr(h.Quantile(0.99).Seconds())
 }
 
-func firingAlerts(m *monitor.Metrics, to []Alert) []Alert { return to }
+// firingAlerts appends to to the alert rules of m that are firing now.
+func firingAlerts(m *monitor.Metrics, to []Alert) []Alert {
+	for _, ev := range m.Alerts() {
+		if ev.Firing {
+			to = append(to, Alert{Rate: ev.Rate, Threshold: ev.Threshold,
+				Window: ev.Window.Seconds(), Calls: ev.Calls, Timeouts: ev.Timeouts})
+		}
+	}
+	return to
+}
 
+// timeoutsBetween returns the timeouts from Stats s to Stats t, by cause.
 func timeoutsBetween(s, t *monitor.Stats) *Timeouts {
-	return &Timeouts{Total: t.Timeouts - s.Timeouts}
+	return &Timeouts{
+		Total:      t.Timeouts - s.Timeouts,
+		Limit:      t.LimitTimeouts - s.LimitTimeouts,
+		Deadline:   t.DeadlineTimeouts - s.DeadlineTimeouts,
+		Propagated: t.PropagatedTimeouts - s.PropagatedTimeouts,
+	}
 }

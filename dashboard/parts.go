@@ -187,7 +187,7 @@ func (c *card) metricsFigures(f *Card, a, b *reading, secs float64) {
 		f.TimeoutRate = ptr(float64(to.Total) / float64(n))
 	}
 	if a != b {
-		f.P50, f.P99 = c.tick.between(a.hist, b.hist, t)
+		f.P50, f.P99 = tickQuantiles(c.tick, a.hist, b.hist)
 	}
 }
 
