@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ type Dashboard struct {
 	cfg    Config // with defaults
 	points int    // sparkline points kept: History / Tick
 	epoch  string // random per Dashboard, in every event id
+	now    func() time.Time
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -66,6 +68,7 @@ func newDashboard(cfg Config) (*Dashboard, error) {
 		cfg:     cfg,
 		points:  cfg.points(),
 		epoch:   hex.EncodeToString(e[:]),
+		now:     time.Now,
 		done:    make(chan struct{}),
 		cards:   map[string]*card{},
 		at:      time.Now(),
@@ -100,13 +103,13 @@ func (d *Dashboard) Register(name string, p Parts) error {
 	case name == "":
 		return errors.New("dashboard: Register with an empty name")
 	case p.empty():
-		return errors.New("dashboard: Register " + quote(name) + " with no part set in Parts")
+		return fmt.Errorf("dashboard: Register %q with no part set in Parts", name)
 	}
-	c := newCard(name, p, d.points, time.Now())
+	c := newCard(name, p, d.points, d.now())
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.cards[name]; ok {
-		return errors.Join(ErrDuplicate, errors.New("dashboard: "+quote(name)+" is already registered"))
+		return fmt.Errorf("%w: %q", ErrDuplicate, name)
 	}
 	d.cards[name] = c
 	d.sorted = nil
@@ -236,9 +239,4 @@ func (d *Dashboard) step(now time.Time) {
 		default: // already woken: it will read every frame it missed
 		}
 	}
-}
-
-// quote returns name quoted for an error message.
-func quote(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `\"`) + `"`
 }
