@@ -21,6 +21,7 @@ import (
 	"github.com/steadyhq/steady/httpx"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/hedge"
+	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/retry"
 )
 
@@ -441,6 +442,59 @@ func TestDeadlineChain(t *testing.T) {
 			assert.ErrorIs(t, h.cause, context.DeadlineExceeded)
 		}
 	})
+}
+
+// TestDeadlinesPropagatedTimeoutsInMetrics: a service whose handler runs
+// out of its caller's propagated deadline while calling a hanging
+// dependency counts a propagated timeout, not a timeout of the dependency,
+// through a Client and through a Transport alike.
+func TestDeadlinesPropagatedTimeoutsInMetrics(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer hang.Close()
+
+	clientMetrics, transportMetrics := new(monitor.Metrics), new(monitor.Metrics)
+	client, err := httpx.NewClient(httpx.Config{Metrics: clientMetrics, Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	tr, err := httpx.NewTransport(http.DefaultTransport, httpx.Config{Metrics: transportMetrics, Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	plain := &http.Client{Transport: tr}
+	defer plain.CloseIdleConnections()
+
+	service := httptest.NewServer(httpx.Deadlines(httpx.DeadlineConfig{
+		Max:    5 * time.Second,
+		Offset: 100 * time.Millisecond, // so that it ends well before its caller hangs up
+		Trust:  httpx.TrustLoopback,
+	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("via") == "client" {
+			_, _ = client.Get(r.Context(), hang.URL)
+		} else {
+			req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, hang.URL, nil)
+			if resp, err := plain.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+		w.WriteHeader(http.StatusGatewayTimeout)
+	})))
+	defer service.Close()
+
+	caller, err := httpx.NewClient(httpx.Config{PropagateDeadline: true, Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	for _, via := range []string{"client", "transport"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		_, _ = caller.Get(ctx, service.URL+"?via="+via)
+		cancel()
+	}
+	for via, m := range map[string]*monitor.Metrics{"Client": clientMetrics, "Transport": transportMetrics} {
+		var s monitor.Stats
+		require.Eventually(t, func() bool { s = m.Snapshot(); return s.Total == 1 }, 5*time.Second, 10*time.Millisecond, via)
+		assert.Equal(t, int64(1), s.PropagatedTimeouts, "%s: %v", via, s)
+		assert.Zero(t, s.LimitTimeouts+s.DeadlineTimeouts, via)
+	}
 }
 
 // BenchmarkDeadlinesExpired measures how long Deadlines takes to answer an

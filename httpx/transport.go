@@ -206,7 +206,7 @@ func (c *outcome) record(err error) {
 		if o == resilience.OutcomeDeadline && c.wasDone {
 			o = resilience.OutcomeRejected // as monitor.Monitor counts it
 		}
-		c.metrics.Record(time.Since(c.start), o)
+		c.metrics.RecordContext(c.ctx, time.Since(c.start), o)
 	}
 	c.host.release()
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/steadyhq/steady/internal/clock"
 	"github.com/steadyhq/steady/internal/hook"
 	"github.com/steadyhq/steady/internal/window"
 )
@@ -66,13 +67,42 @@ type rule struct {
 	// decisions taken on them and the events queued in one order.
 	mu        sync.Mutex
 	firing    bool          // the rule fired and has not resolved since
+	last      AlertEvent    // the last window decided, with Firing = firing
 	quietTill time.Duration // clock reading before which the rule does not fire
 }
 
-func newRule(r AlertRule) *rule {
+func newRule(r AlertRule, name string) *rule {
 	// Clock readings may be negative (inside a testing/synctest bubble), so
 	// "no cool-down yet" is the smallest reading, not 0.
-	return &rule{AlertRule: r, win: window.New(r.Window), quietTill: math.MinInt64}
+	return &rule{
+		AlertRule: r,
+		win:       window.New(r.Window),
+		quietTill: math.MinInt64,
+		last:      AlertEvent{Window: r.Window, Threshold: r.Threshold, Name: name},
+	}
+}
+
+// Alerts returns the state of each rule of [Config.Alerts], in their
+// order: the window the rule decided on last, with Firing telling whether
+// the rule is firing now. A rule that has not yet seen a window with
+// MinCalls calls reports zero counts. Like Snapshot, it first evaluates
+// the rules whose tick has come, so the state is current even while no
+// call is recorded; it may then deliver alert events. A nil m, or one
+// without rules, returns nil.
+func (m *Metrics) Alerts() []AlertEvent {
+	if m == nil || len(m.rules) == 0 {
+		return nil
+	}
+	if m.evaluate(clock.Now()) {
+		m.deliver()
+	}
+	out := make([]AlertEvent, len(m.rules))
+	for i, r := range m.rules {
+		r.mu.Lock()
+		out[i] = r.last
+		r.mu.Unlock()
+	}
+	return out
 }
 
 // alert is an event queued for delivery with the callback of its rule.
@@ -106,7 +136,7 @@ func (m *Metrics) windowCounts() window.Counts {
 	var c window.Counts
 	for i := range shardCount {
 		s := m.shards.At(i)
-		t := uint64(s.n[idxTimeout].Load())
+		t := uint64(s.n[idxTimeout].Load() + s.n[idxDeadline].Load() + s.n[idxPropagated].Load())
 		c[winTimeouts] += t
 		c[winCalls] += t + uint64(s.n[idxSuccess].Load()) + uint64(s.n[idxFailure].Load())
 	}
@@ -136,13 +166,18 @@ func (r *rule) step(now time.Duration, cur window.Counts, m *Metrics) bool {
 	}
 	ev.Rate = float64(ev.Timeouts) / float64(ev.Calls)
 	above := ev.Rate > r.Threshold
+	changed := true
 	switch {
 	case above && !r.firing && now >= r.quietTill:
 		r.firing, r.quietTill = true, addSat(now, r.Cooldown)
-		ev.Firing = true
 	case !above && r.firing:
 		r.firing = false
 	default:
+		changed = false
+	}
+	ev.Firing = r.firing
+	r.last = ev
+	if !changed {
 		return false
 	}
 	// Queued under r.mu, so that the events of a rule keep their order.

@@ -17,7 +17,7 @@ import (
 // firing means the rule never fires again, rather than wrapping round to
 // "at once".
 func TestRule_cooldownTooLongToAddNeverFiresAgain(t *testing.T) {
-	rl := newRule(AlertRule{Window: 10 * time.Second, MinCalls: 1, Threshold: 0.5, Cooldown: math.MaxInt64}.withDefaults())
+	rl := newRule(AlertRule{Window: 10 * time.Second, MinCalls: 1, Threshold: 0.5, Cooldown: math.MaxInt64}.withDefaults(), "")
 	var m Metrics
 	step := func(tick int64, calls, timeouts int64) bool { // ticks are 1s
 		return rl.step(time.Duration(tick)*time.Second, window.Counts{winCalls: uint64(calls), winTimeouts: uint64(timeouts)}, &m)

@@ -46,7 +46,7 @@ func NewMetrics(cfg Config) (*Metrics, error) {
 func newMetrics(cfg Config) *Metrics {
 	m := &Metrics{name: cfg.Name, logger: cfg.Logger}
 	for _, r := range cfg.Alerts {
-		m.rules = append(m.rules, newRule(r.withDefaults()))
+		m.rules = append(m.rules, newRule(r.withDefaults(), cfg.Name))
 	}
 	return m
 }

@@ -34,6 +34,15 @@
 // had already passed when it began is rejected: the dependency had no
 // chance to answer it. [Metrics.Record] counts by the Outcome it is given.
 //
+// Timeouts are also counted by cause, in [Stats]: LimitTimeouts (a limit
+// inside the call fired: the dependency was slow), DeadlineTimeouts (the
+// caller's own deadline passed) and PropagatedTimeouts (the caller's
+// deadline passed and had come from an upstream service, through
+// httpx.Deadlines or contrib/grpc's server interceptor: the context's cause
+// is [resilience.ErrPropagatedDeadline]). A service whose timeouts are
+// mostly propagated is giving up on behalf of callers that already have;
+// its dependencies may be fine.
+//
 // Canceled calls are the caller's doing: they are not failures and stay
 // out of the timeout rate and the alert windows. Rejected calls are counted
 // and nothing more: they stay out of the durations too. Were they counted,
@@ -46,6 +55,16 @@
 // The percentiles come from a log-linear histogram with 16 linear buckets
 // per power of two: each is within 6.25% of the true value for durations
 // from 512ns to about 73 minutes, and within 32ns below 512ns.
+//
+// # Exporting
+//
+// Exporters and dashboards read a Metrics without touching the call path:
+// [Metrics.Snapshot] for the counts and percentiles, [Metrics.Histogram]
+// for the buckets of the duration histogram (a Prometheus or OpenTelemetry
+// histogram, or percentiles over the last few seconds: read two, and
+// [Histogram.Sub] the first from the second), and [Metrics.Alerts] for
+// which alert rules are firing. contrib/prometheus, contrib/otel and
+// package dashboard do so.
 //
 // # Alerts
 //

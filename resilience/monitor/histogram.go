@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"iter"
+	"math"
 	"math/bits"
 	"time"
 )
@@ -92,4 +94,128 @@ func quantiles(b *[numBuckets]int64, qs []float64, out []time.Duration, max time
 		}
 		cum += c
 	}
+}
+
+// Histogram is the distribution of call durations that a [Metrics] counts,
+// copied out by [Metrics.Histogram]: the buckets of the log-linear
+// histogram described in the package documentation (16 linear buckets per
+// power of two), their sum and their count. Rejected calls have no
+// duration and are not in it.
+//
+// It is a plain value of about 4 KB, for exporters (a Prometheus or
+// OpenTelemetry histogram) and for figures over a recent stretch of time:
+// read one now and one later, Sub the first from the second, and the
+// result holds the calls recorded in between. The zero value is an empty
+// histogram. Its methods do not allocate.
+type Histogram struct {
+	counts       [numBuckets]int64
+	sumLo, sumHi uint64
+	// max caps Quantile: the exact longest duration when the histogram
+	// came from Metrics.Histogram, 0 (unknown) after Sub.
+	max time.Duration
+}
+
+// Histogram copies into h the durations recorded since the last
+// [Metrics.Reset]. With Records running concurrently it may hold a call in
+// some buckets' sums and not yet in its count, as Snapshot may. A nil m
+// gives an empty histogram.
+func (m *Metrics) Histogram(h *Histogram) {
+	*h = Histogram{}
+	if m == nil {
+		return
+	}
+	b := m.base.Load()
+	t := new(totals)
+	m.collect(t)
+	if b != nil {
+		t.sub(b)
+	}
+	h.counts = t.buckets
+	h.sumLo, h.sumHi, h.max = t.sumLo, t.sumHi, t.max
+}
+
+// Count returns the number of durations in h.
+func (h *Histogram) Count() int64 {
+	var n int64
+	for _, c := range h.counts {
+		n += c
+	}
+	return n
+}
+
+// Sum returns the sum of the durations in h, exact to the nanosecond, or
+// the largest Duration (about 292 years) if it is larger.
+func (h *Histogram) Sum() time.Duration {
+	if h.sumHi != 0 || h.sumLo > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(h.sumLo)
+}
+
+// Quantile returns the q-quantile (q in [0, 1], clamped into it) of the
+// durations in h, within the error bounds of the package documentation,
+// and 0 if h is empty. Like [Stats.P99], it never exceeds the longest
+// duration when that is known (a Histogram from [Metrics.Histogram]);
+// after [Histogram.Sub], the top of the highest non-empty bucket bounds it.
+func (h *Histogram) Quantile(q float64) time.Duration {
+	if math.IsNaN(q) {
+		return 0
+	}
+	q = min(max(q, 0), 1)
+	top := h.max
+	if top <= 0 {
+		for i := numBuckets - 1; i >= 0; i-- {
+			if h.counts[i] > 0 {
+				top = bucketUpper(i)
+				break
+			}
+		}
+	}
+	var out [1]time.Duration
+	quantiles(&h.counts, []float64{q}, out[:], top)
+	return out[0]
+}
+
+// Sub subtracts prev from h, so that h holds the durations recorded after
+// prev was read and up to when h was: both should come from the same
+// Metrics, prev first. A bucket that would go below zero (a Reset in
+// between) is set to zero. The longest duration is unknown afterwards (see
+// [Histogram.Quantile]).
+func (h *Histogram) Sub(prev *Histogram) {
+	for i := range h.counts {
+		h.counts[i] = max(h.counts[i]-prev.counts[i], 0)
+	}
+	var borrow uint64
+	h.sumLo, borrow = bits.Sub64(h.sumLo, prev.sumLo, 0)
+	h.sumHi, borrow = bits.Sub64(h.sumHi, prev.sumHi, borrow)
+	if borrow != 0 {
+		h.sumLo, h.sumHi = 0, 0
+	}
+	h.max = 0
+}
+
+// Buckets returns an iterator over the non-empty buckets of h, shortest
+// durations first: each bucket's upper bound, the longest duration it
+// counts (so a duration d is in the first bucket whose bound is at least
+// d, as Prometheus's "le" has it), and its count, not cumulative. The last
+// bucket, for durations of about 73 minutes and more, has the bound
+// math.MaxInt64.
+func (h *Histogram) Buckets() iter.Seq2[time.Duration, int64] {
+	return func(yield func(time.Duration, int64) bool) {
+		for i, c := range h.counts {
+			if c > 0 && !yield(bucketUpper(i), c) {
+				return
+			}
+		}
+	}
+}
+
+// bucketUpper returns the upper bound of bucket i: the longest duration it
+// counts.
+func bucketUpper(i int) time.Duration {
+	if i == numBuckets-1 {
+		return math.MaxInt64
+	}
+	low, width := bucketBounds(i)
+	return low + width - 1
 }

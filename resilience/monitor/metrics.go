@@ -53,7 +53,9 @@ const (
 const (
 	idxSuccess = iota
 	idxFailure
-	idxTimeout // OutcomeTimeout and OutcomeDeadline
+	idxTimeout    // OutcomeTimeout: a limit inside the call fired
+	idxDeadline   // OutcomeDeadline: the caller's own deadline passed
+	idxPropagated // OutcomeDeadline, from a deadline an upstream caller sent
 	idxCanceled
 	idxRejected // counted only: no duration, not in the alert windows
 	numOutcomes
@@ -92,10 +94,30 @@ func (m *Metrics) Record(d time.Duration, o resilience.Outcome) {
 		return
 	}
 	var now time.Duration
-	if len(m.rules) > 0 || m.logger != nil && outcomeIndex(o) == idxTimeout {
+	if len(m.rules) > 0 || m.logger != nil && isTimeout(outcomeIndex(o)) {
 		now = clock.Now()
 	}
 	m.record(context.Background(), now, d, o, nil)
+}
+
+// RecordContext is [Metrics.Record] for a call made with ctx: a call that
+// ended on the caller's deadline ([resilience.OutcomeDeadline]) whose
+// context's cause is [resilience.ErrPropagatedDeadline] counts in
+// [Stats.PropagatedTimeouts], not in [Stats.DeadlineTimeouts]. [Monitor]
+// does this for every call of a pipeline. ctx also goes to the Logger's
+// handler with a timeout line. A nil ctx counts as context.Background().
+func (m *Metrics) RecordContext(ctx context.Context, d time.Duration, o resilience.Outcome) {
+	if m == nil {
+		return
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var now time.Duration
+	if len(m.rules) > 0 || m.logger != nil && isTimeout(outcomeIndex(o)) {
+		now = clock.Now()
+	}
+	m.record(ctx, now, d, o, nil)
 }
 
 // record counts one call that ended at clock reading now. ctx and err only
@@ -114,6 +136,9 @@ func (m *Metrics) record(ctx context.Context, now, d time.Duration, o resilience
 		d = 0
 	}
 	i := outcomeIndex(o)
+	if i == idxDeadline && propagated(ctx) {
+		i = idxPropagated
+	}
 	s := m.shards.Get()
 	if i != idxRejected { // a rejected call has no duration
 		s.buckets[bucketOf(d)].Add(1)
@@ -131,7 +156,7 @@ func (m *Metrics) record(ctx context.Context, now, d time.Duration, o resilience
 	// every call it counts is also in the durations it reads after.
 	s.n[i].Add(1)
 	m.shards.Put(s)
-	if i == idxTimeout {
+	if isTimeout(i) {
 		m.logTimeout(ctx, now, d, o, err)
 	}
 	if queued {
@@ -143,8 +168,10 @@ func outcomeIndex(o resilience.Outcome) int {
 	switch o {
 	case resilience.OutcomeSuccess:
 		return idxSuccess
-	case resilience.OutcomeTimeout, resilience.OutcomeDeadline:
+	case resilience.OutcomeTimeout:
 		return idxTimeout
+	case resilience.OutcomeDeadline:
+		return idxDeadline
 	case resilience.OutcomeCanceled:
 		return idxCanceled
 	case resilience.OutcomeRejected:
@@ -152,6 +179,20 @@ func outcomeIndex(o resilience.Outcome) int {
 	default:
 		return idxFailure
 	}
+}
+
+// isTimeout reports whether the outcome slot i counts in Stats.Timeouts.
+func isTimeout(i int) bool {
+	return i == idxTimeout || i == idxDeadline || i == idxPropagated
+}
+
+// propagated reports whether a call that ended on its caller's deadline
+// ended on a deadline an upstream caller sent: the context's cause is
+// resilience.ErrPropagatedDeadline (which a context derived from such a
+// context inherits). Only calls that ran out of their deadline pay for the
+// look.
+func propagated(ctx context.Context) bool {
+	return ctx != nil && context.Cause(ctx) == resilience.ErrPropagatedDeadline
 }
 
 // Reset sets the counts and durations back to zero, for per-phase reports

@@ -56,7 +56,7 @@ func TestMonitor_outcomes(t *testing.T) {
 				<-ctx.Done()
 				return 0, fmt.Errorf("attempt: %w", ctx.Err())
 			},
-			want: monitor.Stats{Timeouts: 1},
+			want: monitor.Stats{Timeouts: 1, LimitTimeouts: 1},
 		},
 		{
 			name: "net-style timeout is a timeout",
@@ -64,7 +64,7 @@ func TestMonitor_outcomes(t *testing.T) {
 				time.Sleep(3 * time.Second)
 				return 0, netTimeout{}
 			},
-			want: monitor.Stats{Timeouts: 1},
+			want: monitor.Stats{Timeouts: 1, LimitTimeouts: 1},
 		},
 		{
 			name: "caller's deadline is a timeout",
@@ -77,7 +77,31 @@ func TestMonitor_outcomes(t *testing.T) {
 				<-ctx.Done()
 				return 0, ctx.Err()
 			},
-			want: monitor.Stats{Timeouts: 1},
+			want: monitor.Stats{Timeouts: 1, DeadlineTimeouts: 1},
+		},
+		{
+			name: "a propagated deadline is told apart",
+			call: func(call resilience.Func[int]) (int, error) {
+				// What httpx.Deadlines and contrib/grpc give a handler.
+				ctx, cancel := context.WithTimeoutCause(context.Background(), 3*time.Second, resilience.ErrPropagatedDeadline)
+				defer cancel()
+				return call(ctx)
+			},
+			fn: func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				return 0, ctx.Err()
+			},
+			want: monitor.Stats{Timeouts: 1, PropagatedTimeouts: 1},
+		},
+		{
+			name: "an error carrying the propagated cause",
+			fn: func(ctx context.Context) (int, error) {
+				time.Sleep(3 * time.Second)
+				// What a downstream hop returns when its own handler ran out
+				// of the propagated deadline: no deadline of this caller.
+				return 0, fmt.Errorf("downstream: %w", resilience.ErrPropagatedDeadline)
+			},
+			want: monitor.Stats{Timeouts: 1, LimitTimeouts: 1},
 		},
 		{
 			name: "caller's cancel is not a failure",

@@ -19,9 +19,19 @@ type Stats struct {
 	Total     int64 // all calls recorded
 	Successes int64 // calls that returned a nil error
 	Failures  int64 // calls that failed otherwise (or panicked, under [Monitor])
-	Timeouts  int64 // calls that timed out
+	Timeouts  int64 // calls that timed out: LimitTimeouts + DeadlineTimeouts + PropagatedTimeouts
 	Canceled  int64 // calls the caller canceled
 	Rejected  int64 // calls a policy rejected
+
+	// The timeouts by cause, so that a dependency's slowness is told apart
+	// from callers running out of time. LimitTimeouts ended on a limit
+	// inside the call ([resilience.OutcomeTimeout]: a timeout policy, an
+	// attempt's limit); DeadlineTimeouts on the caller's own deadline
+	// ([resilience.OutcomeDeadline]); PropagatedTimeouts on the caller's
+	// deadline when it came from an upstream service (its context's cause
+	// is [resilience.ErrPropagatedDeadline]; counted under [Monitor] and
+	// [Metrics.RecordContext]).
+	LimitTimeouts, DeadlineTimeouts, PropagatedTimeouts int64
 
 	// Abandoned is the value of the [Metrics.Abandoned] gauge.
 	Abandoned int64
@@ -118,11 +128,15 @@ func (m *Metrics) Snapshot() Stats {
 	s := Stats{
 		Successes: t.n[idxSuccess],
 		Failures:  t.n[idxFailure],
-		Timeouts:  t.n[idxTimeout],
+		Timeouts:  t.n[idxTimeout] + t.n[idxDeadline] + t.n[idxPropagated],
 		Canceled:  t.n[idxCanceled],
 		Rejected:  t.n[idxRejected],
 		Abandoned: m.abandoned.Value(),
 		Max:       t.max,
+
+		LimitTimeouts:      t.n[idxTimeout],
+		DeadlineTimeouts:   t.n[idxDeadline],
+		PropagatedTimeouts: t.n[idxPropagated],
 	}
 	s.Total = s.Successes + s.Failures + s.Timeouts + s.Canceled + s.Rejected
 	timed := s.Total - s.Rejected // the calls with a duration
