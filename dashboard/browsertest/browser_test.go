@@ -35,7 +35,7 @@ func browserPath(t *testing.T) string {
 	msg := "no Chromium found (looked for $STEADY_CHROMIUM, then chromium-headless-shell, chromium, chromium-browser on $PATH); " +
 		"install Debian's chromium-headless-shell (apt-get install chromium-headless-shell) to run the browser tests"
 	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
+		t.Fatal("CI=true, so the browser tests must run: " + msg)
 	}
 	t.Skip(msg)
 	return ""

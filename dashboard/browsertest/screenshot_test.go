@@ -52,9 +52,18 @@ func TestScreenshot(t *testing.T) {
 
 	// payments: hangs more and more often; its calls time out, the
 	// timeout-rate alert fires, and the breaker opens.
+	opened := make(chan time.Time, 1)
+	onChange := func(_ string, _, to breaker.State) {
+		if to == breaker.StateOpen {
+			select {
+			case opened <- time.Now():
+			default:
+			}
+		}
+	}
 	payments := newDependencyWith(t,
 		monitor.Config{Name: "payments", Alerts: []monitor.AlertRule{{Window: 5 * time.Second, Threshold: 0.2}}},
-		&breaker.Settings{FailureRate: 0.5, MinRequests: 20, Window: 5 * time.Second, OpenTimeout: time.Hour},
+		&breaker.Settings{FailureRate: 0.5, MinRequests: 20, Window: 3 * time.Second, OpenTimeout: time.Hour, OnStateChange: onChange},
 		timeout.WithTimeout[struct{}](25*time.Millisecond))
 	register(t, d, "payments", payments.parts())
 
@@ -93,9 +102,9 @@ func TestScreenshot(t *testing.T) {
 	for i := range 2 {
 		worker(uint64(20+i), func(r *rand.Rand, elapsed float64) {
 			// Up to 3 s: healthy; then the share of calls that hang
-			// climbs until the breaker opens, and the calls after it
-			// are rejected.
-			if r.Float64() < (elapsed-3)/6 {
+			// climbs until the breaker opens (at about 6 s), and the
+			// calls after it are rejected.
+			if r.Float64() < (elapsed-3)/2 {
 				_ = payments.call(slow(time.Hour))
 				return
 			}
@@ -112,6 +121,11 @@ func TestScreenshot(t *testing.T) {
 	p.waitUntil("payments bad", 5*time.Second, healthIs("payments", "bad"))
 	p.waitUntil("catalog ok", 5*time.Second, healthIs("catalog", "ok"))
 	p.waitUntil("search warn", 5*time.Second, healthIs("search", "warn"))
+	select {
+	case at := <-opened:
+		t.Logf("payments' breaker opened %v after the traffic began", at.Sub(start).Round(time.Millisecond))
+	default:
+	}
 	t.Logf("traffic: catalog %v; search %v; payments %v, breaker %v",
 		catalog.metrics.Snapshot(), searchM.Snapshot(), payments.metrics.Snapshot(), payments.breaker.State())
 	t.Logf("the page: %s", p.describe())
