@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -192,4 +193,12 @@ func names(s dashboard.Snapshot) []string {
 		n = append(n, c.Name)
 	}
 	return n
+}
+
+// listen returns a listener on a random port of 127.0.0.1.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	return ln
 }
