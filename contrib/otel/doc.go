@@ -25,7 +25,9 @@
 // Prometheus exporter yields the same series (steady.calls becomes
 // steady_calls_total, steady.call.duration steady_call_duration_seconds).
 //
-//	steady.calls                  counter        {call}  attributes outcome (success, failure, timeout, canceled, rejected); timeouts also carry error.type=timeout
+//	steady.calls                  counter        {call}  attributes outcome (success, failure, timeout, canceled, rejected); timeouts also carry
+//	                                                     error.type=timeout and steady.timeout.cause: limit (a limit inside the call fired),
+//	                                                     deadline (the caller's own deadline passed), propagated (an upstream caller's deadline)
 //	steady.call.duration          gauge          s       attribute quantile: 0.5, 0.9, 0.99, 1 (the longest)
 //	steady.call.duration.sum      counter        s       the durations summed
 //	steady.calls.abandoned        updowncounter  {call}
