@@ -46,7 +46,7 @@ func (cb *CircuitBreaker) Wait(ctx context.Context) (Ticket, error) {
 		return cb.reject(ph)
 	}
 	defer cb.waiting.Add(-1)
-	last := ph // the last phase that rejected the call: its error is the one to return
+	last := ph           // the last phase that rejected the call: its error is the one to return
 	var leaseSeen *phase // the half-open phase whose granted lease woke the call already
 	for {
 		var granted chan struct{} // nil: never ready
