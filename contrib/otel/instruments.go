@@ -84,7 +84,7 @@ func (b *builder) floatCounter(name, unit, desc string) metric.Float64Observable
 func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 	b := &builder{m: m}
 	in.calls = b.counter("steady.calls", "{call}", "Calls recorded by a steady monitor, by outcome: success, failure, timeout, canceled or rejected; timeouts by steady.timeout.cause: limit, deadline or propagated.")
-	in.duration = b.floatGauge("steady.call.duration", "s", "Quantiles (attribute quantile: 0.5, 0.9, 0.99, and 1 for the longest) of the durations of the calls a steady monitor recorded since it was made or reset, rejected calls left out.")
+	in.duration = b.floatGauge("steady.call.duration.quantile", "s", "Quantiles (attribute quantile: 0.5, 0.9, 0.99, and 1 for the longest) of the durations of the calls a steady monitor recorded since it was made or reset, rejected calls left out.")
 	in.durationSum = b.floatCounter("steady.call.duration.sum", "s", "Sum of the durations of the calls a steady monitor recorded, rejected calls left out.")
 	in.abandoned = b.upDown("steady.calls.abandoned", "{call}", "Calls a steady timeout gave up on that are still running.")
 

@@ -196,7 +196,7 @@ func TestObserverKnownSequence(t *testing.T) {
 			{"steady.calls", "{call}", "counter", []string{"name", "edge", "outcome", "timeout", "error.type", "timeout", "steady.timeout.cause", "limit"}, 0},
 			{"steady.calls", "{call}", "counter", []string{"name", "payments", "outcome", "rejected"}, 1},
 			{"steady.calls", "{call}", "counter", []string{"name", "payments", "outcome", "canceled"}, 0},
-			{"steady.call.duration", "s", "gauge", []string{"name", "payments", "quantile", "1"}, 0.05},
+			{"steady.call.duration.quantile", "s", "gauge", []string{"name", "payments", "quantile", "1"}, 0.05},
 			{"steady.call.duration.sum", "s", "counter", []string{"name", "payments"}, 0.13},
 			{"steady.circuit.state", "1", "gauge", []string{"name", "payments", "state", "open"}, 1},
 			{"steady.circuit.state", "1", "gauge", []string{"name", "payments", "state", "closed"}, 0},
@@ -224,7 +224,7 @@ func TestObserverKnownSequence(t *testing.T) {
 		}
 		// The quantiles are the monitor's estimates.
 		s := m.Snapshot()
-		if got := value(t, ms, "steady.call.duration", "s", "gauge", "name", "payments", "quantile", "0.5"); got != s.P50.Seconds() {
+		if got := value(t, ms, "steady.call.duration.quantile", "s", "gauge", "name", "payments", "quantile", "0.5"); got != s.P50.Seconds() {
 			t.Errorf("quantile 0.5 = %v, want the monitor's %v", got, s.P50.Seconds())
 		}
 
