@@ -376,3 +376,24 @@ func TestEvents_slowViewer(t *testing.T) {
 	for range read {
 	}
 }
+
+// TestEvents_heartbeat checks that an idle stream (a Tick longer than the
+// heartbeat) gets comments, and still its events.
+func TestEvents_heartbeat(t *testing.T) {
+	d, clk := manual(t, dashboard.Config{Tick: time.Minute})
+	d.SetHeartbeat(10 * time.Millisecond)
+	st := open(t, serve(t, d), "")
+	st.MustNext()
+	for range 3 {
+		line, err := st.r.ReadString('\n')
+		require.NoError(t, err)
+		assert.Equal(t, ": keep-alive\n", line)
+		line, err = st.r.ReadString('\n')
+		require.NoError(t, err)
+		assert.Equal(t, "\n", line)
+	}
+	clk.Add(time.Minute)
+	d.Step()
+	ev := st.MustNext()
+	assert.Equal(t, uint64(1), ev.Seq)
+}
