@@ -24,10 +24,11 @@ var ErrDuplicate = errors.New("dashboard: name already registered")
 // A Dashboard is safe for concurrent use. It runs one goroutine, from New
 // to [Dashboard.Close].
 type Dashboard struct {
-	cfg    Config // with defaults
-	points int    // sparkline points kept: History / Tick
-	epoch  string // random per Dashboard, in every event id
-	now    func() time.Time
+	cfg       Config // with defaults
+	points    int    // sparkline points kept: History / Tick
+	epoch     string // random per Dashboard, in every event id
+	now       func() time.Time
+	heartbeat time.Duration // see the constant
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -65,15 +66,16 @@ func newDashboard(cfg Config) (*Dashboard, error) {
 	var e [8]byte
 	_, _ = rand.Read(e[:]) // never fails (crypto/rand)
 	d := &Dashboard{
-		cfg:     cfg,
-		points:  cfg.points(),
-		epoch:   hex.EncodeToString(e[:]),
-		now:     time.Now,
-		done:    make(chan struct{}),
-		cards:   map[string]*card{},
-		at:      time.Now(),
-		last:    []Card{},
-		viewers: map[*viewer]struct{}{},
+		cfg:       cfg,
+		points:    cfg.points(),
+		epoch:     hex.EncodeToString(e[:]),
+		now:       time.Now,
+		heartbeat: heartbeat,
+		done:      make(chan struct{}),
+		cards:     map[string]*card{},
+		at:        time.Now(),
+		last:      []Card{},
+		viewers:   map[*viewer]struct{}{},
 	}
 	d.frames = make([][]byte, d.points)
 	return d, nil

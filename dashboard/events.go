@@ -19,7 +19,8 @@ type viewer struct {
 
 const (
 	// heartbeat is how long a stream may go without a write before it
-	// gets a comment, so that proxies and the browser keep it open.
+	// gets a comment, so that proxies and the browser keep it open (with
+	// a Tick longer than that).
 	heartbeat = 15 * time.Second
 	// retryAfter is the Retry-After of a refused stream, in seconds.
 	retryAfter = "5"
@@ -152,7 +153,7 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if !write("retry: 1000\n\n", frames) {
 		return
 	}
-	idle := time.NewTimer(heartbeat)
+	idle := time.NewTimer(d.heartbeat)
 	defer idle.Stop()
 	ctx := r.Context()
 	for {
@@ -174,7 +175,7 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		idle.Reset(heartbeat)
+		idle.Reset(d.heartbeat)
 	}
 }
 

@@ -13,6 +13,9 @@ func NewManual(cfg Config, now func() time.Time) (*Dashboard, error) {
 	return d, nil
 }
 
+// SetHeartbeat sets how long a stream may be idle before a comment.
+func (d *Dashboard) SetHeartbeat(h time.Duration) { d.heartbeat = h }
+
 // Step samples every card, as the sampler does each tick, at d's clock.
 func (d *Dashboard) Step() { d.step(d.now()) }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -39,7 +40,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 // manual returns a Dashboard without sampler on a manual clock.
-func manual(t *testing.T, cfg dashboard.Config) (*dashboard.Dashboard, *clock) {
+func manual(t testing.TB, cfg dashboard.Config) (*dashboard.Dashboard, *clock) {
 	t.Helper()
 	c := newClock()
 	d, err := dashboard.NewManual(cfg, c.Now)
@@ -50,7 +51,7 @@ func manual(t *testing.T, cfg dashboard.Config) (*dashboard.Dashboard, *clock) {
 
 // serve mounts d at /steady/ on a test server and returns its URL, with
 // the trailing slash.
-func serve(t *testing.T, d *dashboard.Dashboard) string {
+func serve(t testing.TB, d *dashboard.Dashboard) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/steady/", http.StripPrefix("/steady", d))
@@ -192,4 +193,12 @@ func names(s dashboard.Snapshot) []string {
 		n = append(n, c.Name)
 	}
 	return n
+}
+
+// listen returns a listener on a random port of 127.0.0.1.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	return ln
 }

@@ -67,8 +67,10 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "":
 		// Mounted at "/x" with StripPrefix("/x"): the page needs "/x/" so
-		// that its relative URLs resolve below it.
-		http.Redirect(w, r, redirectTarget(r), http.StatusMovedPermanently)
+		// that its relative URLs resolve below it. A relative Location,
+		// which http.Redirect would resolve against the stripped path.
+		h.Set("Location", redirectTarget(r))
+		w.WriteHeader(http.StatusMovedPermanently)
 	case isAsset:
 		h.Set("Content-Type", a.typ)
 		h.Set("Cache-Control", "no-cache")

@@ -51,6 +51,14 @@
 //	-budget=false     retries and hedges without a budget
 //	-breaker=false    run steady without the circuit breaker
 //	-wait=false       calls to an open breaker fail at once instead of waiting
+//	-dashboard ADDR   serve a live dashboard of both phases at http://ADDR/ (e.g.
+//	                  127.0.0.1:8080), and keep serving it after the report until
+//	                  interrupted
+//
+// With -dashboard, each phase shows as a card (package dashboard): "no
+// policy" and "steady", whose card also has the breaker, hedger, budget
+// and learned timeout of the host, so the outage, the breaker opening and
+// the recovery play out in the browser as they happen.
 //
 // The exit status is 0 when both phases ran, 1 when steady could not run
 // them, 2 for bad flags or arguments, and 130 when interrupted (Ctrl-C).
@@ -63,6 +71,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -103,7 +112,10 @@ type options struct {
 	hedge       bool
 	budget      bool // the default budget; false: budget.Unlimited
 	breaker     bool
-	wait        bool // calls wait for an open breaker (with breaker)
+	wait        bool   // calls wait for an open breaker (with breaker)
+	dashboard   string // address to serve the dashboard on; "" for none
+
+	live *liveDashboard // with dashboard, once started: where the phases show
 }
 
 // Limits of the numeric flags: generous, but they keep a typo from
@@ -152,6 +164,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.budget, "budget", true, "bound steady's retries and hedges with a budget per host")
 	fs.BoolVar(&o.breaker, "breaker", true, "guard steady's calls with a circuit breaker")
 	fs.BoolVar(&o.wait, "wait", true, "with -breaker, let calls wait for an open breaker's recovery, within their deadline")
+	fs.StringVar(&o.dashboard, "dashboard", "", "serve a live dashboard of the phases on `ADDR` (host:port, e.g. 127.0.0.1:8080) until interrupted")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -184,6 +197,11 @@ func (o *options) check(extraArgs int) error {
 		return fmt.Errorf("steady: -timeout is %v, want > 0", o.timeout)
 	case o.retries < 0 || o.retries > maxRetries:
 		return fmt.Errorf("steady: -retries is %d, want 0 to %d", o.retries, maxRetries)
+	}
+	if o.dashboard != "" {
+		if _, _, err := net.SplitHostPort(o.dashboard); err != nil {
+			return errNoDashboard
+		}
 	}
 	if o.url != "" {
 		return checkURL(o.url)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/steadyhq/steady/chaos"
+	"github.com/steadyhq/steady/dashboard"
 	"github.com/steadyhq/steady/httpx"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
@@ -81,6 +82,16 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, fl
 		return exitUsage
 	}
 
+	if o.dashboard != "" {
+		o.live, err = startDashboard(o.dashboard)
+		if err != nil {
+			fmt.Fprintln(stderr, "steady:", err)
+			return exitError
+		}
+		defer o.live.Close()
+		fmt.Fprintf(stdout, "steady: live dashboard at %s\n", o.live.url)
+	}
+
 	target := o.url
 	var srv *flakyServer
 	if target == "" {
@@ -108,6 +119,9 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, fl
 		outage = &window{from, to}
 	}
 	writeReport(stdout, &o, plain, st, outage)
+	if o.live != nil {
+		o.live.serveUntil(ctx, stdout)
+	}
 	return exitOK
 }
 
@@ -228,7 +242,14 @@ func runPlain(ctx context.Context, o *options, target string, srv *flakyServer, 
 	if srv != nil {
 		srv.startPhase()
 	}
-	p, err := measure(ctx, "no policy", o, plainCaller(hc, target), stderr)
+	do := plainCaller(hc, target)
+	if o.live != nil {
+		// For its card only: the report counts the calls itself.
+		m := &monitor.Metrics{}
+		do = recorded(m, do)
+		o.live.register("no policy", dashboard.Parts{Metrics: m})
+	}
+	p, err := measure(ctx, "no policy", o, do, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -318,6 +339,9 @@ func runSteady(ctx context.Context, o *options, target string, srv *flakyServer,
 	if bl != nil {
 		bl.begin()
 	}
+	done := make(chan struct{})
+	defer close(done)
+	o.live.watchClient("steady", c, m, done)
 	p, err := measure(ctx, "steady", o, steadyCaller(c, target), stderr)
 	if err != nil {
 		return nil, err

@@ -24,9 +24,14 @@
 // {call}); the attributes match the Prometheus labels, so an OpenTelemetry
 // Prometheus exporter yields the same series (steady.calls becomes
 // steady_calls_total, steady.call.duration steady_call_duration_seconds).
+// The duration histogram comes from [Producer], the rest from the
+// instruments the Observer registers.
 //
-//	steady.calls                  counter        {call}  attributes outcome (success, failure, timeout, canceled, rejected); timeouts also carry error.type=timeout
-//	steady.call.duration          gauge          s       attribute quantile: 0.5, 0.9, 0.99, 1 (the longest)
+//	steady.calls                  counter        {call}  attributes outcome (success, failure, timeout, canceled, rejected); timeouts also carry
+//	                                                     error.type=timeout and steady.timeout.cause: limit (a limit inside the call fired),
+//	                                                     deadline (the caller's own deadline passed), propagated (an upstream caller's deadline)
+//	steady.call.duration          histogram      s       from [Producer]: buckets 1ms … 60s, exact sum
+//	steady.call.duration.quantile gauge          s       attribute quantile: 0.5, 0.9, 0.99, 1 (the longest)
 //	steady.call.duration.sum      counter        s       the durations summed
 //	steady.calls.abandoned        updowncounter  {call}
 //	steady.circuit.state          gauge          1       attribute state: closed, open, half-open; 1 for the current one
@@ -47,9 +52,12 @@
 //	steady.adaptive_timeout.calls, steady.adaptive_timeout.timeouts, steady.adaptive_timeout.skipped  counters
 //	steady.adaptive_timeout.warming_up  gauge    1
 //
-// OpenTelemetry has no asynchronous histogram, and a synchronous one would
-// have to be fed on the call path; so the call duration is reported as the
-// monitor's quantiles, over every call since the monitor was made or reset,
-// and as a sum from which, with steady.calls, a recent mean follows. The
-// duration is in seconds, as the semantic conventions want.
+// OpenTelemetry's API has no asynchronous histogram, and a synchronous one
+// would have to be fed on the call path. So the call duration comes two
+// ways: as a histogram built from the monitor's own buckets at each
+// collection by [Producer], which a reader of the SDK takes with
+// sdkmetric.WithProducer; and, through the plain API, as the monitor's
+// quantiles over every call since it was made or reset, and as a sum from
+// which, with steady.calls, a recent mean follows. Durations are in
+// seconds, as the semantic conventions want.
 package otel

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	steadyotel "github.com/steadyhq/steady/contrib/otel"
+	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/monitor"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -57,4 +59,48 @@ func Example() {
 	// Unordered output:
 	// steady.calls {call} failure 2
 	// steady.calls {call} success 1
+}
+
+// ExampleProducer reports a monitor's call durations as an OpenTelemetry
+// histogram: the Producer goes to the reader, the Observer to the Producer.
+func ExampleProducer() {
+	p := steadyotel.NewProducer()
+	reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(p))
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	o, err := steadyotel.New(provider.Meter("github.com/steadyhq/steady"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer o.Close()
+	p.Add(o)
+	m, _ := monitor.NewMetrics(monitor.Config{Name: "payments"})
+	o.AddMetrics("payments", m)
+	m.Record(20*time.Millisecond, resilience.OutcomeSuccess)
+	m.Record(300*time.Millisecond, resilience.OutcomeTimeout)
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, mt := range sm.Metrics {
+			if h, ok := mt.Data.(metricdata.Histogram[float64]); ok {
+				dp := h.DataPoints[0]
+				fmt.Printf("%s (%s): count=%d sum=%.2fs\n", mt.Name, mt.Unit, dp.Count, dp.Sum)
+				for i, c := range dp.BucketCounts {
+					if c > 0 {
+						fmt.Printf("  le=%v: %d\n", dp.Bounds[i], c)
+					}
+				}
+			}
+		}
+	}
+	// Output:
+	// steady.call.duration (s): count=2 sum=0.32s
+	//   le=0.025: 1
+	//   le=0.5: 1
 }

@@ -83,8 +83,8 @@ func (b *builder) floatCounter(name, unit, desc string) metric.Float64Observable
 
 func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 	b := &builder{m: m}
-	in.calls = b.counter("steady.calls", "{call}", "Calls recorded by a steady monitor, by outcome: success, failure, timeout, canceled or rejected.")
-	in.duration = b.floatGauge("steady.call.duration", "s", "Quantiles (attribute quantile: 0.5, 0.9, 0.99, and 1 for the longest) of the durations of the calls a steady monitor recorded since it was made or reset, rejected calls left out.")
+	in.calls = b.counter("steady.calls", "{call}", "Calls recorded by a steady monitor, by outcome: success, failure, timeout, canceled or rejected; timeouts by steady.timeout.cause: limit, deadline or propagated.")
+	in.duration = b.floatGauge("steady.call.duration.quantile", "s", "Quantiles (attribute quantile: 0.5, 0.9, 0.99, and 1 for the longest) of the durations of the calls a steady monitor recorded since it was made or reset, rejected calls left out.")
 	in.durationSum = b.floatCounter("steady.call.duration.sum", "s", "Sum of the durations of the calls a steady monitor recorded, rejected calls left out.")
 	in.abandoned = b.upDown("steady.calls.abandoned", "{call}", "Calls a steady timeout gave up on that are still running.")
 
@@ -149,7 +149,10 @@ func flag(b bool) int64 {
 func (in *instruments) observeMetrics(o metric.Observer, name string, s monitor.Stats) {
 	o.ObserveInt64(in.calls, s.Successes, attrs(name, "outcome", "success"))
 	o.ObserveInt64(in.calls, s.Failures, attrs(name, "outcome", "failure"))
-	o.ObserveInt64(in.calls, s.Timeouts, attrs(name, "outcome", "timeout", "error.type", "timeout"))
+	// Timeouts by cause, adding up to the monitor's Timeouts.
+	o.ObserveInt64(in.calls, s.LimitTimeouts, attrs(name, "outcome", "timeout", "error.type", "timeout", "steady.timeout.cause", "limit"))
+	o.ObserveInt64(in.calls, s.DeadlineTimeouts, attrs(name, "outcome", "timeout", "error.type", "timeout", "steady.timeout.cause", "deadline"))
+	o.ObserveInt64(in.calls, s.PropagatedTimeouts, attrs(name, "outcome", "timeout", "error.type", "timeout", "steady.timeout.cause", "propagated"))
 	o.ObserveInt64(in.calls, s.Canceled, attrs(name, "outcome", "canceled"))
 	o.ObserveInt64(in.calls, s.Rejected, attrs(name, "outcome", "rejected"))
 	for _, q := range []struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/metric"
 
@@ -39,8 +40,9 @@ var kindNames = [...]string{"monitor.Metrics", "breaker.CircuitBreaker", "hedge.
 
 // part is one registered part. Exactly one of its pointers is set, as kind says.
 type part struct {
-	kind kind
-	name string
+	kind  kind
+	name  string
+	added time.Time // the start of its cumulative histogram
 
 	metrics  *monitor.Metrics
 	breaker  *breaker.CircuitBreaker
@@ -164,6 +166,7 @@ func (o *Observer) add(p *part) error {
 			return fmt.Errorf("%w: a %s named %q", ErrDuplicate, kindNames[p.kind], p.name)
 		}
 	}
+	p.added = time.Now()
 	o.parts = append(o.parts, p)
 	return nil
 }

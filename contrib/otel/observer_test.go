@@ -121,9 +121,17 @@ func TestObserverKnownSequence(t *testing.T) {
 		h := must(hedge.New(hedge.Config{Delay: 10 * time.Millisecond, MaxHedges: 1}))
 		// Still warming up after this test's calls: every limit is Max.
 		at := must(timeout.NewAdaptive(timeout.AdaptiveConfig{Max: 50 * time.Millisecond, Warmup: 100}))
+		// edge: timeouts of two causes, recorded by hand.
+		edge := must(monitor.NewMetrics(monitor.Config{Name: "edge"}))
+		propagated, cancelP := context.WithDeadlineCause(ctx, time.Now(), resilience.ErrPropagatedDeadline)
+		defer cancelP()
+		edge.RecordContext(propagated, time.Second, resilience.OutcomeDeadline)
+		edge.RecordContext(propagated, time.Second, resilience.OutcomeDeadline)
+		edge.Record(time.Second, resilience.OutcomeDeadline)
 		for _, err := range []error{
 			o.AddMetrics("payments", m), o.AddBreaker("payments", cb), o.AddBulkhead("payments", bh),
 			o.AddBudget("payments", b), o.AddHedger("search", h), o.AddAdaptiveTimeout("payments", at),
+			o.AddMetrics("edge", edge),
 		} {
 			if err != nil {
 				t.Fatal(err)
@@ -181,10 +189,14 @@ func TestObserverKnownSequence(t *testing.T) {
 		}{
 			{"steady.calls", "{call}", "counter", []string{"name", "payments", "outcome", "success"}, 1},
 			{"steady.calls", "{call}", "counter", []string{"name", "payments", "outcome", "failure"}, 1},
-			{"steady.calls", "{call}", "counter", []string{"name", "payments", "outcome", "timeout", "error.type", "timeout"}, 2},
+			{"steady.calls", "{call}", "counter", []string{"name", "payments", "outcome", "timeout", "error.type", "timeout", "steady.timeout.cause", "limit"}, 2},
+			{"steady.calls", "{call}", "counter", []string{"name", "payments", "outcome", "timeout", "error.type", "timeout", "steady.timeout.cause", "deadline"}, 0},
+			{"steady.calls", "{call}", "counter", []string{"name", "edge", "outcome", "timeout", "error.type", "timeout", "steady.timeout.cause", "propagated"}, 2},
+			{"steady.calls", "{call}", "counter", []string{"name", "edge", "outcome", "timeout", "error.type", "timeout", "steady.timeout.cause", "deadline"}, 1},
+			{"steady.calls", "{call}", "counter", []string{"name", "edge", "outcome", "timeout", "error.type", "timeout", "steady.timeout.cause", "limit"}, 0},
 			{"steady.calls", "{call}", "counter", []string{"name", "payments", "outcome", "rejected"}, 1},
 			{"steady.calls", "{call}", "counter", []string{"name", "payments", "outcome", "canceled"}, 0},
-			{"steady.call.duration", "s", "gauge", []string{"name", "payments", "quantile", "1"}, 0.05},
+			{"steady.call.duration.quantile", "s", "gauge", []string{"name", "payments", "quantile", "1"}, 0.05},
 			{"steady.call.duration.sum", "s", "counter", []string{"name", "payments"}, 0.13},
 			{"steady.circuit.state", "1", "gauge", []string{"name", "payments", "state", "open"}, 1},
 			{"steady.circuit.state", "1", "gauge", []string{"name", "payments", "state", "closed"}, 0},
@@ -212,7 +224,7 @@ func TestObserverKnownSequence(t *testing.T) {
 		}
 		// The quantiles are the monitor's estimates.
 		s := m.Snapshot()
-		if got := value(t, ms, "steady.call.duration", "s", "gauge", "name", "payments", "quantile", "0.5"); got != s.P50.Seconds() {
+		if got := value(t, ms, "steady.call.duration.quantile", "s", "gauge", "name", "payments", "quantile", "0.5"); got != s.P50.Seconds() {
 			t.Errorf("quantile 0.5 = %v, want the monitor's %v", got, s.P50.Seconds())
 		}
 

@@ -165,10 +165,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	parts := slices.Clone(c.parts)
 	c.mu.Unlock()
+	var h *monitor.Histogram // one for all monitors of this scrape
 	for _, p := range parts {
 		switch p.kind {
 		case kindMetrics:
-			collectMetrics(ch, p.name, p.metrics.Snapshot())
+			if h == nil {
+				h = new(monitor.Histogram)
+			}
+			collectMetrics(ch, p.name, p.metrics, h)
 		case kindBreaker:
 			collectBreaker(ch, p.name, p.breaker.Snapshot())
 		case kindHedger:

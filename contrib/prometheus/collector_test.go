@@ -32,6 +32,7 @@ type parts struct {
 	cb       *breaker.CircuitBreaker
 	bh       *bulkhead.Bulkhead
 	search   *monitor.Metrics
+	edge     *monitor.Metrics // recorded by hand, with an alert rule
 	h        *hedge.Hedger
 	b        *budget.Ratio
 	at       *timeout.Adaptive
@@ -52,8 +53,13 @@ func newParts() *parts {
 		})),
 		bh:     must(bulkhead.New(bulkhead.Config{Name: "payments", MaxConcurrent: 1})),
 		search: must(monitor.NewMetrics(monitor.Config{Name: "search"})),
-		h:      nil,
-		b:      must(budget.NewRatio(budget.RatioConfig{Ratio: 1, MinPerSecond: 0.01, TTL: 10 * time.Second})),
+		edge: must(monitor.NewMetrics(monitor.Config{Name: "edge", Alerts: []monitor.AlertRule{
+			{Window: time.Minute, MinCalls: 1, Threshold: 0.5},
+			{Window: time.Minute, MinCalls: 1, Threshold: 0.5}, // the same twice: one series
+			{Window: time.Hour, MinCalls: 100, Threshold: 0.5},
+		}})),
+		h: nil,
+		b: must(budget.NewRatio(budget.RatioConfig{Ratio: 1, MinPerSecond: 0.01, TTL: 10 * time.Second})),
 		// Still warming up after this test's calls: every limit is Max.
 		at: must(timeout.NewAdaptive(timeout.AdaptiveConfig{Max: 50 * time.Millisecond, Warmup: 100})),
 	}
@@ -67,6 +73,7 @@ func (p *parts) collector(t *testing.T) *steadyprom.Collector {
 		c.AddBreaker("payments", p.cb),
 		c.AddBulkhead("payments", p.bh),
 		c.AddMetrics("search", p.search),
+		c.AddMetrics("edge", p.edge),
 		c.AddHedger("search", p.h),
 		c.AddBudget("search", p.b),
 		c.AddAdaptiveTimeout("payments", p.at),
@@ -94,6 +101,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 // so every duration is exact.
 func (p *parts) run(t *testing.T) {
 	ctx := t.Context()
+
+	// edge: timeouts of each cause, recorded by hand; the first rule fires.
+	propagated, cancelP := context.WithDeadlineCause(ctx, time.Now(), resilience.ErrPropagatedDeadline)
+	defer cancelP()
+	p.edge.RecordContext(propagated, time.Second, resilience.OutcomeDeadline)
+	p.edge.RecordContext(propagated, time.Second, resilience.OutcomeDeadline)
+	p.edge.RecordContext(ctx, 2*time.Second, resilience.OutcomeDeadline)
+	p.edge.Record(3*time.Second, resilience.OutcomeTimeout)
+	p.edge.Record(time.Millisecond, resilience.OutcomeSuccess)
 
 	// payments: each call does what do says, taking the time it says.
 	var do func(ctx context.Context) error
@@ -190,6 +206,11 @@ func TestCollectorKnownSequence(t *testing.T) {
 		const want = `
 # HELP steady_calls_total Calls recorded by a steady monitor, by how they ended: success, failure, timeout, canceled (by the caller) or rejected (by a policy, without calling the dependency).
 # TYPE steady_calls_total counter
+steady_calls_total{name="edge",outcome="canceled"} 0
+steady_calls_total{name="edge",outcome="failure"} 0
+steady_calls_total{name="edge",outcome="rejected"} 0
+steady_calls_total{name="edge",outcome="success"} 1
+steady_calls_total{name="edge",outcome="timeout"} 4
 steady_calls_total{name="payments",outcome="canceled"} 1
 steady_calls_total{name="payments",outcome="failure"} 1
 steady_calls_total{name="payments",outcome="rejected"} 3
@@ -200,6 +221,21 @@ steady_calls_total{name="search",outcome="failure"} 0
 steady_calls_total{name="search",outcome="rejected"} 0
 steady_calls_total{name="search",outcome="success"} 3
 steady_calls_total{name="search",outcome="timeout"} 0
+# HELP steady_timeouts_total Calls recorded by a steady monitor that timed out, by cause: limit (a timeout inside the call fired), deadline (the caller's own deadline passed) or propagated (the caller's deadline, sent by an upstream service, passed).
+# TYPE steady_timeouts_total counter
+steady_timeouts_total{cause="deadline",name="edge"} 1
+steady_timeouts_total{cause="limit",name="edge"} 1
+steady_timeouts_total{cause="propagated",name="edge"} 2
+steady_timeouts_total{cause="deadline",name="payments"} 0
+steady_timeouts_total{cause="limit",name="payments"} 3
+steady_timeouts_total{cause="propagated",name="payments"} 0
+steady_timeouts_total{cause="deadline",name="search"} 0
+steady_timeouts_total{cause="limit",name="search"} 0
+steady_timeouts_total{cause="propagated",name="search"} 0
+# HELP steady_alert_firing 1 while a steady monitor's timeout-rate alert rule fires, else 0; window is the rule's window in seconds, threshold its timeout ratio.
+# TYPE steady_alert_firing gauge
+steady_alert_firing{name="edge",threshold="0.5",window="3600"} 0
+steady_alert_firing{name="edge",threshold="0.5",window="60"} 1
 # HELP steady_circuit_state State of a steady circuit breaker: 1 for the state it is in, 0 for the others.
 # TYPE steady_circuit_state gauge
 steady_circuit_state{name="payments",state="closed"} 1
@@ -273,7 +309,7 @@ steady_budget_retries_succeeded_total{name="search"} 1
 steady_budget_headroom{name="search"} 1.1
 `
 		names := []string{
-			"steady_calls_total", "steady_circuit_state", "steady_circuit_transitions_total",
+			"steady_calls_total", "steady_timeouts_total", "steady_alert_firing", "steady_circuit_state", "steady_circuit_transitions_total",
 			"steady_circuit_rejected_total", "steady_bulkhead_admitted_total", "steady_bulkhead_rejected_total",
 			"steady_bulkhead_in_flight_calls",
 			"steady_adaptive_timeout_seconds", "steady_adaptive_timeout_calls_total", "steady_adaptive_timeout_timeouts_total",
@@ -288,45 +324,94 @@ steady_budget_headroom{name="search"} 1.1
 		}
 
 		// The durations: 20, 20, 5 (canceled), 10, 50, 50, 50 and 20 ms.
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sum *dto.Summary
-		for _, mf := range mfs {
-			if mf.GetName() == "steady_call_duration_seconds" {
-				for _, m := range mf.GetMetric() {
-					if m.GetLabel()[0].GetValue() == "payments" {
-						sum = m.GetSummary()
-					}
-				}
-			}
-		}
-		if sum == nil {
-			t.Fatal("no steady_call_duration_seconds{name=\"payments\"}")
-		}
-		if got := sum.GetSampleCount(); got != 8 {
+		h := durationHistogram(t, reg, "payments")
+		if got := h.GetSampleCount(); got != 8 {
 			t.Errorf("_count = %d, want 8", got)
 		}
-		if got := sum.GetSampleSum(); math.Abs(got-0.225) > 1e-9 {
+		if got := h.GetSampleSum(); math.Abs(got-0.225) > 1e-9 {
 			t.Errorf("_sum = %v, want 0.225", got)
 		}
-		truth := map[float64]float64{0.5: 0.020, 0.9: 0.050, 0.99: 0.050, 1: 0.050}
-		for _, q := range sum.GetQuantile() {
-			want, ok := truth[q.GetQuantile()]
-			if !ok {
-				t.Errorf("unexpected quantile %v", q.GetQuantile())
-				continue
-			}
-			delete(truth, q.GetQuantile())
-			if got := q.GetValue(); math.Abs(got-want) > 0.0625*want {
-				t.Errorf("quantile %v = %v, want %v within 6.25%%", q.GetQuantile(), got, want)
+		// Classic buckets, cumulative: each duration sits well inside a
+		// bucket, so the counts are exact.
+		wantCum := map[float64]uint64{0.001: 0, 0.0025: 0, 0.005: 0, 0.01: 1, 0.025: 5, 0.05: 5, 0.1: 8, 0.25: 8, 60: 8}
+		for _, b := range h.GetBucket() {
+			if want, ok := wantCum[b.GetUpperBound()]; ok && b.GetCumulativeCount() != want {
+				t.Errorf("le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
 			}
 		}
-		if len(truth) > 0 {
-			t.Errorf("missing quantiles %v", truth)
+		if n := len(h.GetBucket()); n != 15 {
+			t.Errorf("%d classic buckets, want 15", n)
+		}
+		// Native buckets (schema 3): decode the spans and deltas, and find
+		// each duration in the bucket (2^((i-1)/8), 2^(i/8)] that holds it.
+		if h.GetSchema() != 3 {
+			t.Fatalf("schema %d, want 3", h.GetSchema())
+		}
+		native := map[int]int64{}
+		idx, count := 0, int64(0)
+		deltas := h.GetPositiveDelta()
+		for _, sp := range h.GetPositiveSpan() {
+			idx += int(sp.GetOffset())
+			for range sp.GetLength() {
+				count += deltas[0]
+				deltas = deltas[1:]
+				if count > 0 {
+					native[idx] = count
+				}
+				idx++
+			}
+		}
+		bucketOf := func(secs float64) int { return int(math.Ceil(math.Log2(secs) * 8)) }
+		wantNative := map[int]int64{}
+		for _, d := range []float64{0.020, 0.020, 0.005, 0.010, 0.050, 0.050, 0.050, 0.020} {
+			wantNative[bucketOf(d)]++
+		}
+		// The monitor's buckets (6.25% wide) may straddle a native edge:
+		// allow each count to sit in its bucket or the next.
+		for i, n := range wantNative {
+			if native[i]+native[i+1] < n {
+				t.Errorf("native bucket %d: %d (next %d), want %d", i, native[i], native[i+1], n)
+			}
+		}
+		var total int64
+		for _, n := range native {
+			total += n
+		}
+		t.Logf("native buckets: %v", native)
+		if total != 8 {
+			t.Errorf("native buckets hold %d, want 8 (%v)", total, native)
+		}
+
+		// search's three calls, native too.
+		e := durationHistogram(t, reg, "search")
+		if e.GetSampleCount() != 3 || e.GetSchema() != 3 {
+			t.Errorf("search: %v", e)
 		}
 	})
+}
+
+// durationHistogram gathers reg and returns steady_call_duration_seconds{name}.
+func durationHistogram(t *testing.T, reg *prometheus.Registry, name string) *dto.Histogram {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "steady_call_duration_seconds" {
+			continue
+		}
+		if mf.GetType() != dto.MetricType_HISTOGRAM {
+			t.Fatalf("steady_call_duration_seconds is a %v, want a histogram", mf.GetType())
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() == name {
+				return m.GetHistogram()
+			}
+		}
+	}
+	t.Fatalf("no steady_call_duration_seconds{name=%q}", name)
+	return nil
 }
 
 func TestCollectorLint(t *testing.T) {

@@ -27,19 +27,34 @@
 //
 // From a *monitor.Metrics ([Collector.AddMetrics]):
 //
-//	steady_calls_total{outcome}        counter  outcome: success, failure, timeout, canceled, rejected
-//	steady_call_duration_seconds       summary  quantiles 0.5, 0.9, 0.99 and 1 (the longest), _sum, _count
-//	steady_abandoned_calls             gauge    calls a timeout gave up on that still run
+//	steady_calls_total{outcome}        counter    outcome: success, failure, timeout, canceled, rejected
+//	steady_timeouts_total{cause}       counter    the timeouts by cause: limit, deadline, propagated
+//	steady_call_duration_seconds       histogram  classic buckets 1ms … 60s, and native buckets (schema 3)
+//	steady_alert_firing{window,threshold} gauge   1 while the monitor's alert rule fires
+//	steady_abandoned_calls             gauge      calls a timeout gave up on that still run
 //
-// The duration summary covers the calls that have a duration (all but the
-// rejected) since the Metrics was made or reset, not a recent window: the
-// monitor keeps its histogram to itself, and a histogram of our own would
-// have to be fed on the call path. For recent latency, divide the rates of
-// _sum and _count (the mean); the quantiles are each within 6.25% of the
-// true value, as package monitor states, and _sum is short by less than a
-// nanosecond per call (the monitor gives the exact mean in whole
-// nanoseconds). Timeouts are steady_calls_total{outcome="timeout"}; the
-// timeout ratio the alerting rules in rules/steady.rules.yml watch is
+// The timeouts' causes (monitor.Stats) tell a slow dependency from callers
+// that ran out of time: limit is a timeout inside the call (the
+// dependency's slowness), deadline the caller's own deadline, propagated
+// an upstream caller's deadline that reached this process through
+// httpx.Deadlines or contrib/grpc. They add up to
+// steady_calls_total{outcome="timeout"}.
+//
+// The duration histogram covers the calls that have a duration (all but
+// the rejected) since the Metrics was made or reset, and is built at each
+// scrape from the monitor's own histogram (monitor.Histogram), so nothing
+// is added to the call path. It carries both kinds of buckets, as a
+// client_golang histogram with native buckets enabled does: a scrape in
+// the text format sees the classic buckets (le = 0.001, 0.0025, 0.005,
+// 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), and a
+// Prometheus server with native histograms enabled, which asks for the
+// protobuf format, also gets the native ones (schema 3: 8 buckets per
+// power of two). The monitor counts durations in buckets 3–6.25% wide;
+// each goes to the classic and native bucket that holds its upper edge, so
+// a call is never reported faster than it was, and at most one monitor
+// bucket slower. _sum is exact. Timeouts are
+// steady_calls_total{outcome="timeout"}; the timeout ratio the alerting
+// rules in rules/steady.rules.yml watch is
 //
 //	sum by (name) (rate(steady_calls_total{outcome="timeout"}[5m]))
 //	/ sum by (name) (rate(steady_calls_total{outcome=~"success|failure|timeout"}[5m]))

@@ -1,6 +1,8 @@
 package prometheus
 
 import (
+	"strconv"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -18,7 +20,9 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 var (
 	// *monitor.Metrics
 	callsDesc     = desc("steady_calls_total", "Calls recorded by a steady monitor, by how they ended: success, failure, timeout, canceled (by the caller) or rejected (by a policy, without calling the dependency).", "outcome")
-	durationDesc  = desc("steady_call_duration_seconds", "Duration of the calls recorded by a steady monitor, rejected calls left out; quantiles over every call since the monitor was made or reset, quantile 1 being the longest.")
+	durationDesc  = desc("steady_call_duration_seconds", "Duration of the calls recorded by a steady monitor, rejected calls left out.")
+	timeoutsDesc  = desc("steady_timeouts_total", "Calls recorded by a steady monitor that timed out, by cause: limit (a timeout inside the call fired), deadline (the caller's own deadline passed) or propagated (the caller's deadline, sent by an upstream service, passed).", "cause")
+	alertDesc     = desc("steady_alert_firing", "1 while a steady monitor's timeout-rate alert rule fires, else 0; window is the rule's window in seconds, threshold its timeout ratio.", "window", "threshold")
 	abandonedDesc = desc("steady_abandoned_calls", "Calls a steady timeout gave up on that are still running.")
 
 	// *breaker.CircuitBreaker
@@ -68,7 +72,7 @@ var (
 )
 
 var allDescs = []*prometheus.Desc{
-	callsDesc, durationDesc, abandonedDesc,
+	callsDesc, durationDesc, timeoutsDesc, alertDesc, abandonedDesc,
 	circuitStateDesc, circuitIsolatedDesc, circuitTransitionsDesc, circuitIsolationsDesc, circuitResetsDesc,
 	circuitRejectedDesc, circuitWaitingDesc, circuitWaitedDesc,
 	hedgeCallsDesc, hedgedCallsDesc, hedgesDesc, hedgeWinsDesc, hedgesDeniedDesc, hedgesRunningDesc, hedgeDelayDesc, hedgeRatioDesc,
@@ -93,25 +97,37 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-func collectMetrics(ch chan<- prometheus.Metric, name string, s monitor.Stats) {
+func collectMetrics(ch chan<- prometheus.Metric, name string, m *monitor.Metrics, h *monitor.Histogram) {
+	s := m.Snapshot()
 	counter(ch, callsDesc, float64(s.Successes), name, "success")
 	counter(ch, callsDesc, float64(s.Failures), name, "failure")
 	counter(ch, callsDesc, float64(s.Timeouts), name, "timeout")
 	counter(ch, callsDesc, float64(s.Canceled), name, "canceled")
 	counter(ch, callsDesc, float64(s.Rejected), name, "rejected")
 
-	// Rejected calls have no duration. Stats has the exact mean, not the
-	// sum: Mean is whole nanoseconds, so the sum is short by less than
-	// one nanosecond per call.
-	n := s.Total - s.Rejected
-	ch <- prometheus.MustNewConstSummary(durationDesc, uint64(n), s.Mean.Seconds()*float64(n),
-		map[float64]float64{
-			0.5:  s.P50.Seconds(),
-			0.9:  s.P90.Seconds(),
-			0.99: s.P99.Seconds(),
-			1:    s.Max.Seconds(),
-		}, name)
+	counter(ch, timeoutsDesc, float64(s.LimitTimeouts), name, "limit")
+	counter(ch, timeoutsDesc, float64(s.DeadlineTimeouts), name, "deadline")
+	counter(ch, timeoutsDesc, float64(s.PropagatedTimeouts), name, "propagated")
 
+	m.Histogram(h)
+	ch <- newDurationHistogram(durationDesc, name, h)
+
+	alerts := m.Alerts()
+	for i, a := range alerts {
+		// Two rules alike would make one series twice, which fails the
+		// scrape: the first one speaks for both, firing if either does.
+		firing, dup := a.Firing, false
+		for j, b := range alerts {
+			if b.Window == a.Window && b.Threshold == a.Threshold {
+				firing = firing || b.Firing
+				dup = dup || j < i
+			}
+		}
+		if !dup {
+			gauge(ch, alertDesc, boolValue(firing), name,
+				strconv.FormatFloat(a.Window.Seconds(), 'g', -1, 64), strconv.FormatFloat(a.Threshold, 'g', -1, 64))
+		}
+	}
 	gauge(ch, abandonedDesc, float64(s.Abandoned), name)
 }
 

@@ -41,6 +41,7 @@
   }
   function rate(v) {
     if (v == null) return DASH;
+    if (v === 0) return '0/s';
     return num(v, v < 10 ? 2 : v < 100 ? 1 : 0) + '/s';
   }
   function clock(t) {

@@ -135,6 +135,9 @@ type phase struct {
 	leaseWait bool
 	leased    bool
 	demand    atomic.Bool
+	// granted is closed when the lease is granted, to wake the waiters
+	// (leaseWait and MaxWaiting > 0; else nil).
+	granted chan struct{}
 }
 
 // counts returns the counts of the closed phase ph over the window that
@@ -320,6 +323,9 @@ func (cb *CircuitBreaker) halfOpen(open *phase) {
 			// No probe until the fleet's lease is ours (see syncRound). A
 			// holder that never reports loses it after OpenTimeout.
 			ph.leaseWait = true
+			if cb.cfg.MaxWaiting > 0 {
+				ph.granted = make(chan struct{})
+			}
 			ph.probes.Store(cb.cfg.HalfOpenRequests)
 			ph.lastProbe.Store(int64(clock.Now()))
 		}

@@ -136,7 +136,10 @@
 //     left of the fleet's open period.
 //   - When the open period ends, every process is half-open but only the
 //     one that gets the fleet's probe lease (for OpenTimeout) probes; the
-//     others reject calls until its probe closes or reopens the fleet.
+//     others reject calls until its probe closes or reopens the fleet. A
+//     process asks for the lease only once a call wants through, so an
+//     idle one does not take it; with MaxWaiting, a call waiting there is
+//     woken when the lease comes and goes through as the probe.
 //   - No call waits for the store: Allow and Done do what they do
 //     without one (a closed breaker still takes no lock and allocates
 //     nothing), and a call's result is never replaced by a store error.

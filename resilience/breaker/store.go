@@ -419,6 +419,9 @@ func (cb *CircuitBreaker) grantProbes(ph *phase) {
 	if ph.mode == modeHalfOpen && ph.leaseWait && !ph.leased {
 		ph.leased = true
 		ph.probes.Add(^(cb.cfg.HalfOpenRequests - 1))
+		if ph.granted != nil {
+			close(ph.granted) // the waiters may probe now
+		}
 	}
 }
 

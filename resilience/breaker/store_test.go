@@ -358,3 +358,30 @@ func indexFrom(s, sub string, i int) int {
 	}
 	return -1
 }
+
+// TestStore_aWaiterProbesWhenTheLeaseComes: with MaxWaiting, a call that
+// waits on a half-open breaker while the fleet's probe lease is asked for
+// goes through as the probe once the lease is granted, with no other call
+// arriving to wake it.
+func TestStore_aWaiterProbesWhenTheLeaseComes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMemStore()
+		cbs := fleetOf(t, m, 1, breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second, MaxWaiting: 10})
+		cb := cbs[0]
+		do(cb, errDown)
+		time.Sleep(2 * time.Second) // half-open, waiting for the lease
+		synctest.Wait()
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		tk, err := cb.Wait(ctx)
+		require.NoError(t, err, "the waiter went through")
+		assert.Less(t, time.Since(start), time.Second, "within a sync round or so of asking for the lease")
+		tk.Done(t.Context(), nil)
+		time.Sleep(150 * time.Millisecond)
+		synctest.Wait()
+		assert.Equal(t, breaker.StateClosed, cb.State(), "the waiter's probe closed it")
+	})
+}

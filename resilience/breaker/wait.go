@@ -46,10 +46,19 @@ func (cb *CircuitBreaker) Wait(ctx context.Context) (Ticket, error) {
 		return cb.reject(ph)
 	}
 	defer cb.waiting.Add(-1)
-	last := ph // the last phase that rejected the call: its error is the one to return
+	last := ph           // the last phase that rejected the call: its error is the one to return
+	var leaseSeen *phase // the half-open phase whose granted lease woke the call already
 	for {
+		var granted chan struct{} // nil: never ready
+		if ph != leaseSeen {
+			granted = ph.granted
+		}
 		select {
 		case <-ph.ended:
+		case <-granted:
+			// The fleet's probe lease came to this half-open phase: its
+			// probe slots are open, and the call may take one.
+			leaseSeen = ph
 		case <-ctx.Done():
 			return cb.reject(last)
 		}

@@ -158,9 +158,10 @@ func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T], discard
 	c.mu.Unlock()
 
 	v, err := next(c.ctx)
-	if err == nil {
-		c.won.CompareAndSwap(false, true) // the hedges, if any, lost
-	}
+	// A success that comes after a hedge's lost the race: that hedge won
+	// (it counted its win with the budget and canceled this attempt), so
+	// its result is the call's, and this one is discarded.
+	lost := err == nil && !c.won.CompareAndSwap(false, true)
 
 	c.mu.Lock()
 	c.closed = true
@@ -170,18 +171,21 @@ func run[T any](ctx context.Context, h *Hedger, next resilience.Func[T], discard
 	if !fired && h.learn != nil && ctx.Err() == nil {
 		h.learn.finished(time.Since(start))
 	}
-	if err == nil || n == 0 {
+	if err == nil && !lost || n == 0 {
 		c.finish()
 		return v, err
 	}
-	// The first attempt failed (perhaps canceled by a winning hedge): the
-	// hedges decide.
+	// The first attempt failed (perhaps canceled by a winning hedge), or
+	// lost to a hedge's success: the hedges decide.
 	for range n {
 		select {
 		case o := <-results:
 			if o.err == nil {
 				h.wins.Add(1)
 				c.finish()
+				if lost && c.discard != nil {
+					c.discard(v)
+				}
 				return o.v, nil
 			}
 		case <-ctx.Done():

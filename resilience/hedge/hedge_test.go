@@ -435,3 +435,51 @@ func TestHedge_hedgedAttemptsDoNotTeachAnAdaptiveTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestHedge_aTieIsCountedForTheAttemptThatIsReturned: when the first
+// attempt and a hedge succeed at the same instant, whichever of them wins
+// is the one whose result the call returns, and the counts say so: a win
+// and a successful extra attempt for the budget exactly when the hedge's
+// result is returned.
+func TestHedge_aTieIsCountedForTheAttemptThatIsReturned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b, err := budget.NewRatio(budget.RatioConfig{Ratio: 1, MinPerSecond: 1000, TTL: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHedger(t, hedge.Config{Delay: 10 * time.Millisecond, Budget: b})
+		var discarded atomic.Int64
+		call := hedge.Hedge[int](h, hedge.Discard(func(int) { discarded.Add(1) }))
+		hedgeResults := 0
+		const calls = 200
+		for range calls {
+			var n atomic.Int64
+			b.Request()
+			v, err := call(func(ctx context.Context) (int, error) {
+				i := int(n.Add(1))
+				// The first attempt takes 20ms, the hedge 10ms from 10ms:
+				// both succeed at 20ms, ignoring their context.
+				time.Sleep(time.Duration(30-10*i) * time.Millisecond)
+				return i, nil
+			})(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v == 2 {
+				hedgeResults++
+			}
+			synctest.Wait() // the loser has returned
+		}
+		s, bs := h.Snapshot(), b.Snapshot()
+		t.Logf("%d of %d ties returned the hedge's result", hedgeResults, calls)
+		if s.Hedges != calls {
+			t.Fatalf("%d hedges, want %d", s.Hedges, calls)
+		}
+		if s.Wins != int64(hedgeResults) || bs.Succeeded != int64(hedgeResults) {
+			t.Errorf("hedger wins %d, budget successes %d; want both %d, the hedge results returned", s.Wins, bs.Succeeded, hedgeResults)
+		}
+		if discarded.Load() != calls {
+			t.Errorf("%d losing results discarded, want one per call (%d)", discarded.Load(), calls)
+		}
+	})
+}
