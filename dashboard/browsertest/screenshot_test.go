@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 	"github.com/steadyhq/steady/dashboard"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
+	"github.com/steadyhq/steady/resilience/budget"
+	"github.com/steadyhq/steady/resilience/bulkhead"
+	"github.com/steadyhq/steady/resilience/hedge"
 	"github.com/steadyhq/steady/resilience/monitor"
 	"github.com/steadyhq/steady/resilience/timeout"
 )
@@ -23,8 +27,8 @@ import (
 const trafficFor = 10 * time.Second
 
 // TestScreenshot runs about ten seconds of real traffic against three
-// dependencies (one healthy, one with some timeouts, one whose breaker
-// opens half-way) and saves a PNG of the page: in t.TempDir(), and at
+// dependencies (one healthy with hedged calls, one behind a bulkhead with
+// some timeouts, one whose breaker opens half-way) and saves a PNG of the page: in t.TempDir(), and at
 // $STEADY_SCREENSHOT when that is set (the README's picture).
 func TestScreenshot(t *testing.T) {
 	if testing.Short() {
@@ -33,12 +37,21 @@ func TestScreenshot(t *testing.T) {
 	// Sparklines as long as the traffic, so they are drawn edge to edge.
 	d := newDashboard(t, dashboard.Config{Tick: 500 * time.Millisecond, History: trafficFor, Title: "steady — live dashboard"})
 
-	// catalog: healthy, a few milliseconds per call.
-	catalog := newDependency(t, "catalog", &breaker.Settings{})
-	register(t, d, "catalog", catalog.parts())
+	// catalog: healthy, a few milliseconds per call, with a straggler now
+	// and then that a hedge (under a retry budget) cuts short.
+	hedges, err := budget.NewRatio(budget.RatioConfig{Ratio: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hedger, err := hedge.New(hedge.Config{TargetRate: 0.05, MaxDelay: 50 * time.Millisecond, Budget: hedges})
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog := newDependency(t, "catalog", &breaker.Settings{}, hedge.Hedge[struct{}](hedger))
+	register(t, d, "catalog", dashboard.Parts{Metrics: catalog.metrics, Breaker: catalog.breaker, Hedger: hedger, Budget: hedges})
 
-	// search: an adaptive timeout cuts the slowest calls: about 4% time
-	// out.
+	// search: behind a bulkhead; an adaptive timeout cuts the slowest
+	// calls: about 4% time out.
 	searchM, err := monitor.NewMetrics(monitor.Config{Name: "search"})
 	if err != nil {
 		t.Fatal(err)
@@ -47,8 +60,12 @@ func TestScreenshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	search := resilience.Compose(monitor.Monitor[struct{}](searchM), timeout.WithAdaptive[struct{}](adaptive))
-	register(t, d, "search", dashboard.Parts{Metrics: searchM, Adaptive: adaptive})
+	pool, err := bulkhead.New(bulkhead.Config{Name: "search", MaxConcurrent: 2, MaxQueue: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	search := resilience.Compose(monitor.Monitor[struct{}](searchM), bulkhead.Limit[struct{}](pool), timeout.WithAdaptive[struct{}](adaptive))
+	register(t, d, "search", dashboard.Parts{Metrics: searchM, Adaptive: adaptive, Bulkhead: pool})
 
 	// payments: hangs more and more often; its calls time out, the
 	// timeout-rate alert fires, and the breaker opens.
@@ -90,7 +107,11 @@ func TestScreenshot(t *testing.T) {
 	}
 	for i := range 3 {
 		worker(uint64(i), func(r *rand.Rand, _ float64) {
-			_ = catalog.call(slow(time.Duration(2+r.IntN(6)) * time.Millisecond))
+			d := time.Duration(2+r.IntN(6)) * time.Millisecond
+			if r.Float64() < 0.04 {
+				d = 60 * time.Millisecond // a straggler; the hedge is fast
+			}
+			_ = catalog.call(slowFirst(d, time.Duration(2+r.IntN(6))*time.Millisecond))
 		})
 	}
 	for i := range 3 {
@@ -145,6 +166,18 @@ func TestScreenshot(t *testing.T) {
 			t.Fatalf("writing the screenshot: %v", err)
 		}
 		t.Logf("screenshot: %s (%d bytes)", path, len(png))
+	}
+}
+
+// slowFirst is a call whose first attempt takes first and whose later
+// (hedged) attempts take then.
+func slowFirst(first, then time.Duration) resilience.Func[struct{}] {
+	var n atomic.Int32
+	return func(ctx context.Context) (struct{}, error) {
+		if n.Add(1) == 1 {
+			return slow(first)(ctx)
+		}
+		return slow(then)(ctx)
 	}
 }
 
