@@ -129,13 +129,24 @@ const pollEvery = 10 * time.Millisecond
 // what the page shows.
 func (p *page) waitUntil(what string, limit time.Duration, cond string) time.Duration {
 	p.t.Helper()
+	took, ok := p.tryUntil(limit, cond)
+	if !ok {
+		p.t.Fatalf("after %v, still not true: %s (%s)\nthe page shows: %s", limit, what, cond, p.describe())
+	}
+	return took
+}
+
+// tryUntil is waitUntil without the failure: it reports whether cond
+// became true within limit.
+func (p *page) tryUntil(limit time.Duration, cond string) (time.Duration, bool) {
+	p.t.Helper()
 	start := time.Now()
 	for {
 		if eval[bool](p, "!!("+cond+")") {
-			return time.Since(start)
+			return time.Since(start), true
 		}
 		if time.Since(start) > limit {
-			p.t.Fatalf("after %v, still not true: %s (%s)\nthe page shows: %s", limit, what, cond, p.describe())
+			return time.Since(start), false
 		}
 		time.Sleep(pollEvery)
 	}
