@@ -29,6 +29,7 @@ type page struct {
 
 	mu       sync.Mutex
 	problems []string // what went wrong in the page, in order
+	network  []string // the network errors the page logged, in order
 }
 
 // openPage starts a browser, loads url in it and waits until the page
@@ -83,10 +84,16 @@ func (p *page) listen(ev any) {
 		msg = "console." + string(ev.Type) + ": " + strings.Join(args, " ")
 	case *log.EventEntryAdded:
 		e := ev.Entry
-		// A refused connection while the server is down is the one
-		// error the reconnect test causes on purpose; it is logged as
-		// a network error, and the test checks the page's state instead.
-		if e.Level != log.EntryLevelError || e.Source == log.EntrySourceNetwork {
+		if e.Level != log.EntryLevelError {
+			return
+		}
+		if e.Source == log.EntrySourceNetwork {
+			// A refused connection or a 503 while the server is down
+			// is what the reconnect test causes on purpose; the test
+			// checks the page's state, and these are only logged.
+			p.mu.Lock()
+			p.network = append(p.network, e.Text+" "+e.URL)
+			p.mu.Unlock()
 			return
 		}
 		msg = "log " + string(e.Source) + ": " + e.Text + " " + e.URL
@@ -98,10 +105,14 @@ func (p *page) listen(ev any) {
 	p.mu.Unlock()
 }
 
-// checkClean fails the test if the page reported a problem.
+// checkClean fails the test if the page reported a problem, and logs the
+// network errors it saw.
 func (p *page) checkClean() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for _, m := range p.network {
+		p.t.Logf("the page logged a network error: %s", m)
+	}
 	for _, m := range p.problems {
 		p.t.Errorf("the page reported: %s", m)
 	}
