@@ -22,7 +22,7 @@ func tickQuantiles(h, a, b *histogram) (p50, p99 *float64) {
 func firingAlerts(m *monitor.Metrics, to []Alert) []Alert {
 	for _, ev := range m.Alerts() {
 		if ev.Firing {
-			to = append(to, Alert{Rate: ev.Rate, Threshold: ev.Threshold,
+			to = append(to, Alert{Rate: finite(ev.Rate), Threshold: ev.Threshold,
 				Window: ev.Window.Seconds(), Calls: ev.Calls, Timeouts: ev.Timeouts})
 		}
 	}

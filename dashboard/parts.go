@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"math"
 	"time"
 
 	"github.com/steadyhq/steady/internal/typednil"
@@ -143,8 +144,9 @@ func (c *card) figures(a, b *reading) Card {
 	}
 	if !typednil.Is(p.Budget) {
 		f.Budget = &Budget{
-			Headroom:   b.budget.Headroom,
-			RejectRate: b.budget.RejectRate,
+			// A Budget may be the user's own: JSON has no NaN or Inf.
+			Headroom:   finite(b.budget.Headroom),
+			RejectRate: finite(b.budget.RejectRate),
 			Retries:    b.budget.Retries - a.budget.Retries,
 			Denied:     b.budget.Denied - a.budget.Denied,
 		}
@@ -209,3 +211,12 @@ func health(f *Card) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// finite returns v, or 0 for a NaN or an infinity, which JSON cannot
+// carry.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
