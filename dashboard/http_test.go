@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -274,7 +275,8 @@ func TestEvents_cardsComeAndGo(t *testing.T) {
 }
 
 func TestEvents_maxViewers(t *testing.T) {
-	d, _ := manual(t, dashboard.Config{MaxViewers: 2})
+	var logs syncBuffer
+	d, _ := manual(t, dashboard.Config{MaxViewers: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	base := serve(t, d)
 	a := open(t, base, "")
 	a.MustNext()
@@ -286,6 +288,7 @@ func TestEvents_maxViewers(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.Equal(t, "5", resp.Header.Get("Retry-After"))
+	assert.Contains(t, logs.String(), `level=WARN msg="dashboard: viewer refused, MaxViewers reached" max_viewers=2`)
 
 	// A viewer that leaves frees its place.
 	a.Close()
