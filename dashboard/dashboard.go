@@ -22,7 +22,7 @@ var ErrDuplicate = errors.New("dashboard: name already registered")
 // it, and [Dashboard.Register] each dependency's [Parts].
 //
 // A Dashboard is safe for concurrent use. It runs one goroutine, from New
-// to [Dashboard.Close].
+// to [Dashboard.Close]. The zero Dashboard is not usable: call New.
 type Dashboard struct {
 	cfg       Config // with defaults
 	points    int    // sparkline points kept: History / Tick
