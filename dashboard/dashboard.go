@@ -12,6 +12,11 @@ import (
 	"time"
 )
 
+// maxFrames is the most ticks' events kept for viewers that reconnect or
+// fall behind; one further behind gets the full state, which holds the
+// whole history anyway.
+const maxFrames = 64
+
 // ErrDuplicate is wrapped by the error [Dashboard.Register] returns for a
 // name that is already registered.
 var ErrDuplicate = errors.New("dashboard: name already registered")
@@ -77,7 +82,7 @@ func newDashboard(cfg Config) (*Dashboard, error) {
 		last:      []Card{},
 		viewers:   map[*viewer]struct{}{},
 	}
-	d.frames = make([][]byte, d.points)
+	d.frames = make([][]byte, min(d.points, maxFrames))
 	return d, nil
 }
 

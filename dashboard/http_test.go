@@ -400,3 +400,23 @@ func TestEvents_heartbeat(t *testing.T) {
 	ev := st.MustNext()
 	assert.Equal(t, uint64(1), ev.Seq)
 }
+
+// TestEvents_resumeKeeps64 checks that the missed ticks are sent for up
+// to 64 ticks back, and the full state for a viewer further behind.
+func TestEvents_resumeKeeps64(t *testing.T) {
+	d, clk := manual(t, dashboard.Config{}) // 120 ticks of history
+	for range 100 {
+		clk.Add(time.Second)
+		d.Step()
+	}
+	base := serve(t, d)
+	st := open(t, base, d.Epoch()+"-36")
+	for seq := uint64(37); seq <= 100; seq++ {
+		ev := st.MustNext()
+		require.Equal(t, "tick", ev.Type)
+		require.Equal(t, seq, ev.Seq)
+	}
+	ev := open(t, base, d.Epoch()+"-35").MustNext()
+	assert.Equal(t, "full", ev.Type)
+	assert.Equal(t, uint64(100), ev.Seq)
+}
