@@ -2,14 +2,9 @@ package dashboard
 
 import "github.com/steadyhq/steady/resilience/monitor"
 
-// histogram is a copy of a Metrics' durations (monitor.Histogram, about 4 KB).
-type histogram = monitor.Histogram
-
-func readHistogram(m *monitor.Metrics, h *histogram) { m.Histogram(h) }
-
 // tickQuantiles sets h to the durations recorded between readings a and b
 // and returns their p50 and p99 in seconds, nil when there are none.
-func tickQuantiles(h, a, b *histogram) (p50, p99 *float64) {
+func tickQuantiles(h, a, b *monitor.Histogram) (p50, p99 *float64) {
 	*h = *b
 	h.Sub(a)
 	if h.Count() == 0 {

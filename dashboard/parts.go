@@ -36,7 +36,7 @@ func (p Parts) empty() bool {
 type reading struct {
 	at       time.Time
 	metrics  monitor.Stats
-	hist     *histogram
+	hist     *monitor.Histogram
 	breaker  breaker.Snapshot
 	hedge    hedge.Stats
 	budget   budget.Stats
@@ -53,8 +53,8 @@ type card struct {
 	parts Parts
 
 	prev, cur   reading
-	tick        *histogram   // the durations of the last tick's calls
-	transitions []Transition // published slices are never written again
+	tick        *monitor.Histogram // the durations of the last tick's calls
+	transitions []Transition       // published slices are never written again
 
 	// guarded by Dashboard.mu
 	rate []float64 // ring of Config.points() sparkline points
@@ -67,7 +67,7 @@ type card struct {
 func newCard(name string, p Parts, points int, now time.Time) *card {
 	c := &card{name: name, parts: p, rate: make([]float64, points), p99: make([]float64, points)}
 	if p.Metrics != nil {
-		c.prev.hist, c.cur.hist, c.tick = new(histogram), new(histogram), new(histogram)
+		c.prev.hist, c.cur.hist, c.tick = new(monitor.Histogram), new(monitor.Histogram), new(monitor.Histogram)
 	}
 	c.read(&c.prev, now)
 	c.last = c.figures(&c.prev, &c.prev)
@@ -80,7 +80,7 @@ func (c *card) read(r *reading, now time.Time) {
 	r.at = now
 	if p.Metrics != nil {
 		r.metrics = p.Metrics.Snapshot()
-		readHistogram(p.Metrics, r.hist)
+		p.Metrics.Histogram(r.hist)
 	}
 	if p.Breaker != nil {
 		r.breaker = p.Breaker.Snapshot()
