@@ -46,8 +46,8 @@ type reading struct {
 // maxTransitions is how many breaker transitions a card keeps.
 const maxTransitions = 10
 
-// card is a registered name. parts and name never change; the rest is
-// the sampler's, but for points, head, n and cur, which d.mu guards.
+// card is a registered name. name and parts never change; prev, cur,
+// tick and transitions are the sampler's; Dashboard.mu guards the rest.
 type card struct {
 	name  string
 	parts Parts
@@ -57,7 +57,7 @@ type card struct {
 	transitions []Transition       // published slices are never written again
 
 	// guarded by Dashboard.mu
-	rate []float64 // ring of Config.points() sparkline points
+	rate []float64 // ring of the sparkline points, History/Tick of them
 	p99  []float64 // NaN: no calls in the tick
 	head int       // where the next point goes
 	n    int       // points held
