@@ -12,6 +12,11 @@ import (
 	"time"
 )
 
+// maxFrames is the most ticks' events kept for viewers that reconnect or
+// fall behind; one further behind gets the full state, which holds the
+// whole history anyway.
+const maxFrames = 64
+
 // ErrDuplicate is wrapped by the error [Dashboard.Register] returns for a
 // name that is already registered.
 var ErrDuplicate = errors.New("dashboard: name already registered")
@@ -22,7 +27,7 @@ var ErrDuplicate = errors.New("dashboard: name already registered")
 // it, and [Dashboard.Register] each dependency's [Parts].
 //
 // A Dashboard is safe for concurrent use. It runs one goroutine, from New
-// to [Dashboard.Close].
+// to [Dashboard.Close]. The zero Dashboard is not usable: call New.
 type Dashboard struct {
 	cfg       Config // with defaults
 	points    int    // sparkline points kept: History / Tick
@@ -77,7 +82,7 @@ func newDashboard(cfg Config) (*Dashboard, error) {
 		last:      []Card{},
 		viewers:   map[*viewer]struct{}{},
 	}
-	d.frames = make([][]byte, d.points)
+	d.frames = make([][]byte, min(d.points, maxFrames))
 	return d, nil
 }
 

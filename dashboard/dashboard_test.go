@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -318,4 +319,24 @@ func TestFigures_otherParts(t *testing.T) {
 	assert.InDelta(t, 2.0, *c.Limit, 1e-9, "Max before there is data")
 	assert.Nil(t, c.Breaker)
 	assert.Nil(t, c.Total)
+}
+
+// nanBudget is a Budget of the user's own whose figures JSON cannot carry.
+type nanBudget struct{}
+
+func (nanBudget) Request()       {}
+func (nanBudget) Retry() bool    { return true }
+func (nanBudget) Done(_, _ bool) {}
+func (nanBudget) Snapshot() budget.Stats {
+	return budget.Stats{Headroom: math.Inf(1), RejectRate: math.NaN()}
+}
+
+func TestFigures_notANumber(t *testing.T) {
+	d, clk := manual(t, dashboard.Config{})
+	require.NoError(t, d.Register("own", dashboard.Parts{Budget: nanBudget{}}))
+	clk.Add(time.Second)
+	d.Step()
+	st := open(t, serve(t, d), "")
+	c := card(t, st.MustNext().Snapshot, "own")
+	assert.Equal(t, dashboard.Budget{}, *c.Budget, "NaN and Inf are sent as 0")
 }

@@ -94,8 +94,8 @@
 //
 // On reconnection the browser sends Last-Event-ID. With an id of this
 // Dashboard's epoch, the stream starts with the ticks the viewer missed,
-// when the dashboard still holds them (the last History/Tick ticks), and
-// with a "full" event otherwise; an id of another epoch (the server
+// when the dashboard still holds them (the last 64 ticks, or History/Tick
+// if fewer), and with a "full" event otherwise; an id of another epoch (the server
 // restarted) or none gets a "full" event. The page also opens a new
 // stream by itself when the browser gives up (a refused connection, an
 // error status), waiting 0.5s and then twice as long each time, up to 5s,

@@ -43,12 +43,22 @@ func (d *Dashboard) frame(typ string, s *Snapshot) []byte {
 	b.WriteByte('-')
 	b.WriteString(strconv.FormatUint(s.Seq, 10))
 	b.WriteString("\ndata: ")
+	n := b.Len()
 	// The JSON has no newline (json.Encoder adds one at the end only), and
-	// escapes <, > and & in strings.
+	// escapes <, > and & in strings. Only a NaN or an infinity could make
+	// it fail, and the figures keep them out; if one got through, the
+	// event goes out without its cards rather than not at all.
 	if err := json.NewEncoder(&b).Encode(ev); err != nil {
-		// Every field is a plain value; only a NaN or Inf float could
-		// fail, and the figures never produce one.
-		panic("dashboard: " + err.Error())
+		if l := d.cfg.Logger; l != nil {
+			l.Error("dashboard: encoding a tick", slog.String("error", err.Error()))
+		}
+		b.Truncate(n)
+		empty := *s
+		empty.Cards = []Card{}
+		_ = json.NewEncoder(&b).Encode(struct {
+			Type string `json:"type"`
+			*Snapshot
+		}{typ, &empty})
 	}
 	b.WriteByte('\n')
 	return b.Bytes()

@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -274,7 +275,8 @@ func TestEvents_cardsComeAndGo(t *testing.T) {
 }
 
 func TestEvents_maxViewers(t *testing.T) {
-	d, _ := manual(t, dashboard.Config{MaxViewers: 2})
+	var logs syncBuffer
+	d, _ := manual(t, dashboard.Config{MaxViewers: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	base := serve(t, d)
 	a := open(t, base, "")
 	a.MustNext()
@@ -286,6 +288,7 @@ func TestEvents_maxViewers(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.Equal(t, "5", resp.Header.Get("Retry-After"))
+	assert.Contains(t, logs.String(), `level=WARN msg="dashboard: viewer refused, MaxViewers reached" max_viewers=2`)
 
 	// A viewer that leaves frees its place.
 	a.Close()
@@ -396,4 +399,24 @@ func TestEvents_heartbeat(t *testing.T) {
 	d.Step()
 	ev := st.MustNext()
 	assert.Equal(t, uint64(1), ev.Seq)
+}
+
+// TestEvents_resumeKeeps64 checks that the missed ticks are sent for up
+// to 64 ticks back, and the full state for a viewer further behind.
+func TestEvents_resumeKeeps64(t *testing.T) {
+	d, clk := manual(t, dashboard.Config{}) // 120 ticks of history
+	for range 100 {
+		clk.Add(time.Second)
+		d.Step()
+	}
+	base := serve(t, d)
+	st := open(t, base, d.Epoch()+"-36")
+	for seq := uint64(37); seq <= 100; seq++ {
+		ev := st.MustNext()
+		require.Equal(t, "tick", ev.Type)
+		require.Equal(t, seq, ev.Seq)
+	}
+	ev := open(t, base, d.Epoch()+"-35").MustNext()
+	assert.Equal(t, "full", ev.Type)
+	assert.Equal(t, uint64(100), ev.Seq)
 }

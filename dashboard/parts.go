@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"math"
 	"time"
 
 	"github.com/steadyhq/steady/internal/typednil"
@@ -35,7 +36,7 @@ func (p Parts) empty() bool {
 type reading struct {
 	at       time.Time
 	metrics  monitor.Stats
-	hist     *histogram
+	hist     *monitor.Histogram
 	breaker  breaker.Snapshot
 	hedge    hedge.Stats
 	budget   budget.Stats
@@ -45,18 +46,18 @@ type reading struct {
 // maxTransitions is how many breaker transitions a card keeps.
 const maxTransitions = 10
 
-// card is a registered name. parts and name never change; the rest is
-// the sampler's, but for points, head, n and cur, which d.mu guards.
+// card is a registered name. name and parts never change; prev, cur,
+// tick and transitions are the sampler's; Dashboard.mu guards the rest.
 type card struct {
 	name  string
 	parts Parts
 
 	prev, cur   reading
-	tick        *histogram   // the durations of the last tick's calls
-	transitions []Transition // published slices are never written again
+	tick        *monitor.Histogram // the durations of the last tick's calls
+	transitions []Transition       // published slices are never written again
 
 	// guarded by Dashboard.mu
-	rate []float64 // ring of Config.points() sparkline points
+	rate []float64 // ring of the sparkline points, History/Tick of them
 	p99  []float64 // NaN: no calls in the tick
 	head int       // where the next point goes
 	n    int       // points held
@@ -66,7 +67,7 @@ type card struct {
 func newCard(name string, p Parts, points int, now time.Time) *card {
 	c := &card{name: name, parts: p, rate: make([]float64, points), p99: make([]float64, points)}
 	if p.Metrics != nil {
-		c.prev.hist, c.cur.hist, c.tick = new(histogram), new(histogram), new(histogram)
+		c.prev.hist, c.cur.hist, c.tick = new(monitor.Histogram), new(monitor.Histogram), new(monitor.Histogram)
 	}
 	c.read(&c.prev, now)
 	c.last = c.figures(&c.prev, &c.prev)
@@ -79,7 +80,7 @@ func (c *card) read(r *reading, now time.Time) {
 	r.at = now
 	if p.Metrics != nil {
 		r.metrics = p.Metrics.Snapshot()
-		readHistogram(p.Metrics, r.hist)
+		p.Metrics.Histogram(r.hist)
 	}
 	if p.Breaker != nil {
 		r.breaker = p.Breaker.Snapshot()
@@ -143,8 +144,9 @@ func (c *card) figures(a, b *reading) Card {
 	}
 	if !typednil.Is(p.Budget) {
 		f.Budget = &Budget{
-			Headroom:   b.budget.Headroom,
-			RejectRate: b.budget.RejectRate,
+			// A Budget may be the user's own: JSON has no NaN or Inf.
+			Headroom:   finite(b.budget.Headroom),
+			RejectRate: finite(b.budget.RejectRate),
 			Retries:    b.budget.Retries - a.budget.Retries,
 			Denied:     b.budget.Denied - a.budget.Denied,
 		}
@@ -209,3 +211,12 @@ func health(f *Card) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// finite returns v, or 0 for a NaN or an infinity, which JSON cannot
+// carry.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}

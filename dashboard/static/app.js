@@ -111,7 +111,7 @@
     svg.setAttribute('viewBox', '0 0 100 30');
     svg.setAttribute('preserveAspectRatio', 'none');
     svg.dataset.field = field;
-    const line = document.createElementNS(SVG, 'polyline');
+    const line = document.createElementNS(SVG, 'path');
     svg.appendChild(line);
     const legend = el('div', 'legend');
     const l = el('span');
@@ -152,21 +152,32 @@
     return { el: art, fields, sparkRate: sr, sparkLat: sl, rate: [], p99: [] };
   }
 
-  // draw sets the polyline of a sparkline to values (null: a gap, drawn
-  // as 0), newest at the right edge, scaled to their maximum.
+  // draw sets the line of a sparkline to values, newest at the right
+  // edge, scaled to their maximum; a null (no calls in the tick) leaves a
+  // gap.
   function draw(s, values, fmt) {
     let peak = 0;
-    for (const v of values) if (v != null && v > peak) peak = v;
+    let any = false;
+    for (const v of values) {
+      if (v != null) any = true;
+      if (v != null && v > peak) peak = v;
+    }
     const step = 100 / Math.max(points - 1, 1);
     const off = 100 - (values.length - 1) * step;
-    const pts = [];
+    let d = '';
+    let pen = 'M';
     for (let i = 0; i < values.length; i++) {
-      const v = values[i] == null ? 0 : values[i];
+      const v = values[i];
+      if (v == null) {
+        pen = 'M';
+        continue;
+      }
       const y = peak > 0 ? 29 - (v / peak) * 27 : 29;
-      pts.push((off + i * step).toFixed(2) + ',' + y.toFixed(2));
+      d += pen + (off + i * step).toFixed(2) + ' ' + y.toFixed(2);
+      pen = 'L';
     }
-    s.line.setAttribute('points', pts.join(' '));
-    s.peak.textContent = 'max ' + fmt(values.length ? peak : null);
+    s.line.setAttribute('d', d);
+    s.peak.textContent = 'max ' + fmt(any ? peak : null);
   }
 
   function trim(a) {

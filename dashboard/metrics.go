@@ -2,14 +2,9 @@ package dashboard
 
 import "github.com/steadyhq/steady/resilience/monitor"
 
-// histogram is a copy of a Metrics' durations.
-type histogram = monitor.Histogram
-
-func readHistogram(m *monitor.Metrics, h *histogram) { m.Histogram(h) }
-
 // tickQuantiles sets h to the durations recorded between readings a and b
 // and returns their p50 and p99 in seconds, nil when there are none.
-func tickQuantiles(h, a, b *histogram) (p50, p99 *float64) {
+func tickQuantiles(h, a, b *monitor.Histogram) (p50, p99 *float64) {
 	*h = *b
 	h.Sub(a)
 	if h.Count() == 0 {
@@ -22,7 +17,7 @@ func tickQuantiles(h, a, b *histogram) (p50, p99 *float64) {
 func firingAlerts(m *monitor.Metrics, to []Alert) []Alert {
 	for _, ev := range m.Alerts() {
 		if ev.Firing {
-			to = append(to, Alert{Rate: ev.Rate, Threshold: ev.Threshold,
+			to = append(to, Alert{Rate: finite(ev.Rate), Threshold: ev.Threshold,
 				Window: ev.Window.Seconds(), Calls: ev.Calls, Timeouts: ev.Timeouts})
 		}
 	}
