@@ -1,6 +1,8 @@
 package browsertest
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +50,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	delta := newDependency(t, "delta", nil)
 	delta.succeed(t, 2)
 	register(t, d2, "delta", delta.parts())
-	startServer(t, listen(t, addr), d2)
+	s2 := startServer(t, listen(t, addr), d2)
 	restarted := time.Now()
 
 	const bound = 10 * time.Second
@@ -59,8 +61,59 @@ func TestReconnectAfterRestart(t *testing.T) {
 	if id := eval[string](p, "document.body.dataset.lastId"); id == firstID {
 		t.Errorf("data-last-id is still %q, from the first dashboard", id)
 	}
+	// The first dashboard's ids mean nothing to the second, which answers
+	// them with its full state (the page showing its cards proves that).
+	t.Logf("Last-Event-ID of the requests to the new server: %q (the first dashboard's last: %q)", s2.lastEventIDs(), firstID)
 
 	// And it keeps following the new dashboard.
 	gamma.succeed(t, 1)
 	p.waitUntil("gamma's total follows", 5*time.Second, fieldIs("gamma", "total", "8"))
+}
+
+// TestResumeAfterDroppedStream cuts the page's connections while the
+// server stays up: the browser reconnects by itself with the Last-Event-ID
+// of the last event the page applied, the dashboard (same epoch) sends the
+// ticks it missed, and the page shows the calls made during the cut.
+func TestResumeAfterDroppedStream(t *testing.T) {
+	d := newDashboard(t, dashboard.Config{Tick: 250 * time.Millisecond})
+	orders := newDependency(t, "orders", nil)
+	orders.succeed(t, 1)
+	register(t, d, "orders", orders.parts())
+	ln := listen(t, "127.0.0.1:0")
+	s := startServer(t, ln, d)
+	p := openPage(t, "http://"+ln.Addr().String()+mountAt+"/")
+	p.waitUntil("orders' total is 1", 5*time.Second, fieldIs("orders", "total", "1"))
+
+	before := eval[string](p, "document.body.dataset.lastId")
+	s.ln.cut()
+	cut := time.Now()
+	orders.succeed(t, 3)
+	p.waitUntil("the page shows the calls made during the cut", 10*time.Second, fieldIs("orders", "total", "4"))
+	p.waitUntil("the page is live", 10*time.Second, `document.body.dataset.conn === "live"`)
+	t.Logf("the page was live again, with the calls made during the cut, %v after the cut", time.Since(cut).Round(time.Millisecond))
+
+	ids := s.lastEventIDs()
+	t.Logf("Last-Event-ID of each request for the stream: %q (the page had applied %q before the cut)", ids, before)
+	if len(ids) < 2 {
+		t.Fatalf("%d requests for the stream; want a second one after the cut", len(ids))
+	}
+	epoch, seq := splitID(t, before)
+	resumed := ids[len(ids)-1]
+	if e, s := splitID(t, resumed); e != epoch || s < seq {
+		t.Errorf("the page resumed with Last-Event-ID %q; want epoch %s and at least event %d, the last it had applied", resumed, epoch, seq)
+	}
+	if e, _ := splitID(t, eval[string](p, "document.body.dataset.lastId")); e != epoch {
+		t.Errorf("data-last-id has the epoch %s, want the same dashboard's %s", e, epoch)
+	}
+}
+
+// splitID splits an event id "EPOCH-SEQ".
+func splitID(t *testing.T, id string) (string, uint64) {
+	t.Helper()
+	epoch, seq, ok := strings.Cut(id, "-")
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if !ok || err != nil {
+		t.Fatalf("event id %q, want EPOCH-SEQ", id)
+	}
+	return epoch, n
 }

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,10 +151,52 @@ func (dep *dependency) tripBreaker(t *testing.T) int {
 }
 
 // server is a real http.Server serving a dashboard at a fixed address, so
-// a test can stop it and start another at the same address.
+// a test can stop it and start another at the same address. It notes the
+// Last-Event-ID header of every request for the event stream.
 type server struct {
 	srv *http.Server
 	d   *dashboard.Dashboard
+	ln  *trackingListener
+
+	mu      sync.Mutex
+	resumes []string // Last-Event-ID of each /events request, in order ("" for none)
+}
+
+// lastEventIDs returns the Last-Event-ID of each request for the event
+// stream so far.
+func (s *server) lastEventIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.resumes)
+}
+
+// trackingListener is a net.Listener that can cut every connection it
+// accepted, as a network failure would.
+type trackingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mu.Lock()
+		l.conns = append(l.conns, c)
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+// cut closes every connection accepted so far; the server goes on
+// accepting new ones.
+func (l *trackingListener) cut() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		c.Close()
+	}
+	l.conns = nil
 }
 
 // listen listens on addr ("127.0.0.1:0" for any port), retrying for a
@@ -175,11 +219,23 @@ func listen(t *testing.T, addr string) net.Listener {
 // startServer serves d on ln. stop, or t.Cleanup, stops it.
 func startServer(t *testing.T, ln net.Listener, d *dashboard.Dashboard) *server {
 	t.Helper()
-	s := &server{srv: &http.Server{Handler: mux(d), ReadHeaderTimeout: 10 * time.Second}, d: d}
+	s := &server{d: d, ln: &trackingListener{Listener: ln}}
+	m := mux(d)
+	s.srv = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == mountAt+"/events" {
+				s.mu.Lock()
+				s.resumes = append(s.resumes, r.Header.Get("Last-Event-ID"))
+				s.mu.Unlock()
+			}
+			m.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serving the dashboard: %v", err)
 		}
 	}()
