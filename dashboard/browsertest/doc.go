@@ -1,14 +1,25 @@
 // Package browsertest holds the browser tests of package dashboard. It has
-// no code of its own: its tests start a real dashboard on 127.0.0.1, open
-// it in headless Chromium through github.com/chromedp/chromedp, and check
-// what a person watching the page would see (a card per registered part,
-// values that change within a second of a change in the metrics, a
-// tripped breaker shown as open, a page that reconnects by itself after a
-// server restart), save a screenshot and log the page weight.
+// no code of its own: its tests serve a real dashboard on 127.0.0.1, with
+// real parts fed by real calls, open it in headless Chromium through
+// github.com/chromedp/chromedp, and check what a person watching the page
+// would see:
+//
+//   - a card per registered part, sorted by name, that comes and goes with
+//     Register and Unregister, and names shown as text, never as markup;
+//   - a change in the metrics on the page within a second (Tick 250ms);
+//     the test logs the event-to-screen latencies, split at the sampler's
+//     read into the wait for the tick and the push to the screen;
+//   - a tripped breaker shown as open, its card as bad;
+//   - a page that reconnects by itself: after a dropped stream (resuming
+//     with Last-Event-ID) and after a server restart (a new dashboard, new
+//     cards);
+//   - the page's weight (all of it from the dashboard, at most 50 KB).
+//
+// A script error, console error or Content-Security-Policy violation in
+// the page fails the test that caused it.
 //
 // It is a module of its own, so the library's go.mod carries no browser
-// driver. Run it from the repository root with the README's test command,
-// or alone:
+// driver. It runs under the README's test command, or alone:
 //
 //	go test -race github.com/steadyhq/steady/dashboard/browsertest
 //
@@ -17,8 +28,9 @@
 // installs it), chromium and chromium-browser on $PATH. Without one the
 // tests skip with a message saying so; with CI=true they fail instead.
 //
-// The screenshot test writes a PNG to a temporary directory, and also to
-// $STEADY_SCREENSHOT when that is set; the README's picture is made with
+// TestScreenshot writes a PNG of a dashboard under ten seconds of traffic
+// to a temporary directory, and also to $STEADY_SCREENSHOT when that is
+// set; the README's picture is made, from the repository's root, with
 //
 //	STEADY_SCREENSHOT=$PWD/docs/dashboard.png go test -run Screenshot ./dashboard/browsertest
 package browsertest
