@@ -44,7 +44,6 @@ type Dashboard struct {
 	sorted  []*card // cards by name; nil after a change
 	seq     uint64  // the last tick's
 	at      time.Time
-	last    []Card   // the last tick's cards, by name, without history
 	frames  [][]byte // ring of the last ticks' encoded events: seq s at s % len
 	viewers map[*viewer]struct{}
 }
@@ -79,7 +78,6 @@ func newDashboard(cfg Config) (*Dashboard, error) {
 		done:      make(chan struct{}),
 		cards:     map[string]*card{},
 		at:        time.Now(),
-		last:      []Card{},
 		viewers:   map[*viewer]struct{}{},
 	}
 	d.frames = make([][]byte, min(d.points, maxFrames))
@@ -230,7 +228,6 @@ func (d *Dashboard) step(now time.Time) {
 	}
 	d.seq++
 	d.at = now
-	d.last = cards
 	d.frames[d.seq%uint64(len(d.frames))] = d.frame("tick", &Snapshot{
 		Title:   d.cfg.Title,
 		Epoch:   d.epoch,

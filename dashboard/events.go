@@ -143,6 +143,9 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no") // no buffering in nginx
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	// The connection may serve other requests after this one, and the
+	// server sets no deadline of its own without a WriteTimeout.
+	defer func() { _ = rc.SetWriteDeadline(time.Time{}) }()
 	write := func(prefix string, frames [][]byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(d.writeTimeout())) // not every ResponseWriter can
 		if prefix != "" {
