@@ -38,12 +38,31 @@ type page struct {
 // Content-Security-Policy.
 func openPage(t *testing.T, url string) *page {
 	t.Helper()
-	p := &page{t: t, ctx: newBrowser(t)}
-	if err := chromedp.Listen(p.ctx, p.listen); err != nil {
-		t.Fatalf("listening to the page's events: %v", err)
-	}
+	p := watchPage(t, newBrowser(t))
 	p.navigate(url)
 	p.waitUntil("the page is live", 15*time.Second, `document.body.dataset.conn === "live"`)
+	return p
+}
+
+// openTab opens a second tab in p's browser and loads url in it, without
+// waiting for it to be live. t.Cleanup closes the tab.
+func (p *page) openTab(url string) *page {
+	p.t.Helper()
+	ctx, cancel := chromedp.NewContext(p.ctx)
+	p.t.Cleanup(cancel)
+	q := watchPage(p.t, ctx)
+	q.navigate(url)
+	return q
+}
+
+// watchPage returns the page of the tab ctx, recording its problems from
+// now on; t.Cleanup reports them.
+func watchPage(t *testing.T, ctx context.Context) *page {
+	t.Helper()
+	p := &page{t: t, ctx: ctx}
+	if err := chromedp.Listen(ctx, p.listen); err != nil {
+		t.Fatalf("listening to the page's events: %v", err)
+	}
 	t.Cleanup(p.checkClean)
 	return p
 }
