@@ -5,8 +5,8 @@ import (
 	"errors"
 	"math"
 	"sync/atomic"
-	"testing/synctest"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
