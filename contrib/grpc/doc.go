@@ -1,0 +1,2 @@
+// Package grpc runs steady's policies around gRPC calls.
+package grpc
