@@ -57,6 +57,13 @@ func (cl *call) classify(ctx context.Context, err error, trailer metadata.MD) er
 		e.retryable = true
 	case codes.DeadlineExceeded:
 		e.timeout = true
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			// gRPC may see the deadline pass before the context's timer
+			// marks it done (a server's reset stream arrives first):
+			// the timer is due, so wait for it, and the timeout policy
+			// then sees that its own limit fired.
+			<-ctx.Done()
+		}
 		// Only the attempt's own limit is retried: its context ended
 		// while the caller's is live. A DEADLINE_EXCEEDED that the
 		// server sent while ours ran is its own limit, or the caller's

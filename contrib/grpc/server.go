@@ -25,7 +25,11 @@ type ServerConfig struct {
 	// Offset is taken off the client's deadline, to allow for the time
 	// the answer takes to go back. A deadline that the Offset uses up, or
 	// that has passed, is answered at once with DEADLINE_EXCEEDED. It must
-	// be >= 0.
+	// be >= 0. A client cancels its call when its own deadline passes, and
+	// the server learns the deadline as a time left counted from the
+	// request's arrival, so with an Offset below the network's round trip
+	// the client's cancellation may reach the handler first, with the
+	// cause context.Canceled instead of ErrPropagatedDeadline.
 	Offset time.Duration
 
 	// Logger receives a Debug record for each call answered at once
