@@ -113,9 +113,9 @@ var errExpired = status.Error(codes.DeadlineExceeded, "grpc: the caller's deadli
 // gRPC's context ends at the client's deadline with the cause
 // context.DeadlineExceeded. The handler's context is therefore not
 // derived from it (at equal instants either cause could win) but from a
-// copy that keeps its values and not its end; the client's cancellation is
-// passed on by hand, and gRPC's own deadline passing is reported as the
-// propagated one.
+// copy that keeps its values and not its end, with a deadline of its own
+// (never later than gRPC's); the client's cancellation is passed on by
+// hand.
 func (c *ServerConfig) bound(ctx context.Context, method string) (context.Context, context.CancelFunc, error) {
 	now := time.Now()
 	end, cause := now.Add(c.Max), error(context.DeadlineExceeded)
@@ -138,11 +138,12 @@ func (c *ServerConfig) bound(ctx context.Context, method string) (context.Contex
 	base, stop := context.WithCancelCause(context.WithoutCancel(ctx))
 	hctx, cancelDeadline := context.WithDeadlineCause(base, end, cause)
 	unhook := context.AfterFunc(ctx, func() {
-		why := context.Cause(ctx)
 		if ctx.Err() == context.DeadlineExceeded {
-			why = resilience.ErrPropagatedDeadline // gRPC's deadline is the client's
+			// gRPC's deadline, the client's: the handler's, no later,
+			// is due too, and ends it with its own cause.
+			return
 		}
-		stop(why)
+		stop(context.Cause(ctx))
 	})
 	return hctx, func() {
 		unhook()
