@@ -48,7 +48,7 @@ func BenchmarkUnary(b *testing.B) {
 	}()
 	defer func() { srv.Stop(); <-done }()
 
-	run := func(b *testing.B, opts ...grpc.DialOption) {
+	run := func(b *testing.B, limit time.Duration, opts ...grpc.DialOption) {
 		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		conn, err := grpc.NewClient("passthrough:///"+lis.Addr().String(), opts...)
 		if err != nil {
@@ -64,18 +64,27 @@ func BenchmarkUnary(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for b.Loop() {
-			if _, err := hc.Check(ctx, req); err != nil {
+			cctx, cancel := ctx, context.CancelFunc(func() {})
+			if limit > 0 {
+				cctx, cancel = context.WithTimeout(ctx, limit)
+			}
+			_, err := hc.Check(cctx, req)
+			cancel()
+			if err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	b.Run("impl=bare", func(b *testing.B) { run(b) })
+	b.Run("impl=bare", func(b *testing.B) { run(b, 0) })
+	// The hand-written limit: a deadline costs gRPC some work of its own
+	// (the grpc-timeout header, the server's timer).
+	b.Run("impl=bare-timeout", func(b *testing.B) { run(b, time.Second) })
 	for name, cfg := range pipelines(b) {
 		c, err := steadygrpc.NewClient(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run("impl="+name, func(b *testing.B) { run(b, grpc.WithUnaryInterceptor(c.UnaryClientInterceptor())) })
+		b.Run("impl="+name, func(b *testing.B) { run(b, 0, grpc.WithUnaryInterceptor(c.UnaryClientInterceptor())) })
 	}
 }
 
@@ -89,6 +98,14 @@ func BenchmarkInterceptor(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			_ = invoker(ctx, "/grpc.health.v1.Health/Check", req, reply, nil)
+		}
+	})
+	b.Run("impl=bare-timeout", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			cctx, cancel := context.WithTimeout(ctx, time.Second)
+			_ = invoker(cctx, "/grpc.health.v1.Health/Check", req, reply, nil)
+			cancel()
 		}
 	})
 	for name, cfg := range pipelines(b) {

@@ -1,8 +1,11 @@
 package grpc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -413,4 +416,35 @@ func TestClient_zeroConfigPassesCallsThrough(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Equal(t, int64(2), s.hits.Load())
 	assert.False(t, errors.Is(err, context.Canceled))
+}
+
+func TestRetry_pushbackStopIsLogged(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := startServer(t, pushbackFirst("-1"))
+	hc := dial(t, s, newClient(t, steadygrpc.Config{Retry: retries(3), Budget: budget.Unlimited(), Logger: logger}))
+	_, err := check(t.Context(), hc)
+	assert.Equal(t, codes.Unavailable, status.Code(err))
+	out := buf.String()
+	assert.Contains(t, out, "pushback stops the retries")
+	assert.Contains(t, out, "/grpc.health.v1.Health/Check")
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

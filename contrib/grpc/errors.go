@@ -61,8 +61,9 @@ func (cl *call) classify(ctx context.Context, err error, trailer metadata.MD) er
 			// gRPC may see the deadline pass before the context's timer
 			// marks it done (a server's reset stream arrives first):
 			// the timer is due, so wait for it, and the timeout policy
-			// then sees that its own limit fired.
-			<-ctx.Done()
+			// then sees that its own limit fired. The wait is bounded
+			// all the same, for a context of the caller's own making.
+			waitDone(ctx, 10*time.Millisecond)
 		}
 		// Only the attempt's own limit is retried: its context ended
 		// while the caller's is live. A DEADLINE_EXCEEDED that the
@@ -92,6 +93,16 @@ func (cl *call) classify(ctx context.Context, err error, trailer metadata.MD) er
 		)
 	}
 	return e
+}
+
+// waitDone waits until ctx is done, or d has passed.
+func waitDone(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // pushback returns ms milliseconds as a delay: at least a nanosecond, so
