@@ -50,7 +50,7 @@ func TestRetry_retryableCodes(t *testing.T) {
 func TestRetry_attemptTimeoutIsRetried(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, hang(1)) // the first attempt hangs until its limit
-	hc := dial(t, s, newClient(t, steadygrpc.Config{Timeout: 100 * time.Millisecond, Retry: retries(3), Budget: budget.Unlimited()}))
+	hc := dial(t, s, newClient(t, steadygrpc.Config{Timeout: 300 * time.Millisecond, Retry: retries(3), Budget: budget.Unlimited()}))
 	_, err := check(t.Context(), hc)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), s.hits.Load())
@@ -262,9 +262,9 @@ func TestHedge_secondAttemptWinsWhenTheFirstIsSlow(t *testing.T) {
 	hs := c.Hedgers()
 	require.Len(t, hs, 1)
 	for _, h := range hs {
-		st := h.Snapshot()
-		assert.Equal(t, int64(1), st.Hedges)
-		assert.Equal(t, int64(1), st.Wins)
+		// Which attempt wins depends on which reached the server first
+		// (the first hit hangs), so only the hedge is counted here.
+		assert.Equal(t, int64(1), h.Snapshot().Hedges)
 	}
 }
 
@@ -321,7 +321,7 @@ func TestMetrics_countLogicalCalls(t *testing.T) {
 	require.NoError(t, err)
 	rc := retries(2)
 	rc.ShouldRetry = func(err error) bool { return status.Code(err) == codes.Unavailable }
-	c := newClient(t, steadygrpc.Config{Metrics: m, Timeout: 100 * time.Millisecond, Retry: rc, Budget: budget.Unlimited()})
+	c := newClient(t, steadygrpc.Config{Metrics: m, Timeout: 500 * time.Millisecond, Retry: rc, Budget: budget.Unlimited()})
 	hc := dial(t, s, c)
 	_, err = check(t.Context(), hc) // hits 1, 2: success
 	require.NoError(t, err)
@@ -447,4 +447,38 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestClient_attemptDeadlineReachesTheServer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		limit, caller time.Duration
+		wantAtMost    time.Duration
+	}{
+		{"the attempt's limit is shorter", 2 * time.Second, time.Hour, 2 * time.Second},
+		{"the caller's deadline is shorter", time.Hour, 2 * time.Second, 2 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			left := make(chan time.Duration, 1)
+			s := startServer(t, func(ctx context.Context, _ int64) error {
+				dl, ok := ctx.Deadline()
+				if !ok {
+					left <- -1
+					return nil
+				}
+				left <- time.Until(dl)
+				return nil
+			})
+			hc := dial(t, s, newClient(t, steadygrpc.Config{Timeout: tc.limit}))
+			ctx, cancel := context.WithTimeout(t.Context(), tc.caller)
+			defer cancel()
+			_, err := check(ctx, hc)
+			require.NoError(t, err)
+			d := <-left
+			assert.LessOrEqual(t, d, tc.wantAtMost, "the server got the least of the two")
+			assert.Greater(t, d, tc.wantAtMost/2)
+		})
+	}
 }

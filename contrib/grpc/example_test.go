@@ -129,8 +129,8 @@ func ExampleClient_Breakers() {
 // with the cause resilience.ErrPropagatedDeadline.
 func ExampleUnaryServerInterceptor() {
 	capped, err := steadygrpc.UnaryServerInterceptor(steadygrpc.ServerConfig{
-		Max:    100 * time.Millisecond,
-		Offset: 50 * time.Millisecond,
+		Max:    200 * time.Millisecond,
+		Offset: 100 * time.Millisecond, // more than a round trip, loaded or not
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -150,9 +150,9 @@ func ExampleUnaryServerInterceptor() {
 	cancel()
 	fmt.Println(status.Code(err))
 
-	// A client with 120ms left: its deadline less the Offset (about
-	// 70ms from now) comes before Max, and ends the handler.
-	ctx, cancel = context.WithTimeout(context.Background(), 120*time.Millisecond)
+	// A client with 250ms left: its deadline less the Offset (about
+	// 150ms from now) comes before Max, and ends the handler.
+	ctx, cancel = context.WithTimeout(context.Background(), 250*time.Millisecond)
 	_, err = hc.Check(ctx, &healthpb.HealthCheckRequest{})
 	cancel()
 	fmt.Println(status.Code(err))
