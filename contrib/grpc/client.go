@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/steadyhq/steady/internal/hook"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -45,6 +46,7 @@ type target struct {
 	budget   budget.Budget           // nil when neither Retry nor Hedge
 	plain    resilience.Policy[*reply]
 	hedged   resilience.Policy[*reply] // nil when no Hedge
+	once     resilience.Policy[*reply] // without Retry and Hedge: for methods not Idempotent
 }
 
 // reply is what an attempt got: the reply message it decoded into and,
@@ -113,7 +115,10 @@ func (c *Client) intercept(ctx context.Context, method string, req, replyMsg any
 	}
 	cl := &call{c: c, ctx: ctx, method: method, req: req, reply: replyMsg, cc: cc, invoker: invoker, opts: opts}
 	pipe := t.plain
-	if t.hedged != nil {
+	switch {
+	case !c.idempotent(method):
+		pipe = t.once
+	case t.hedged != nil:
 		if _, ok := replyMsg.(proto.Message); ok {
 			pipe, cl.hedged = t.hedged, true
 		}
@@ -126,6 +131,15 @@ func (c *Client) intercept(ctx context.Context, method string, req, replyMsg any
 		cl.deliver(r)
 	}
 	return nil
+}
+
+// idempotent runs Config.Idempotent on method; a panic in it means no.
+func (c *Client) idempotent(method string) (ok bool) {
+	if c.cfg.Idempotent == nil {
+		return true
+	}
+	hook.Call(c.cfg.Logger, "grpc: Config.Idempotent", func() { ok = c.cfg.Idempotent(method) })
+	return ok
 }
 
 // target returns the parts and pipelines of the target name, making them
@@ -202,6 +216,7 @@ func (c *Client) newTarget(name string) (*target, error) {
 	// hedged group, which is what it learns from (inside, it would learn
 	// only from the attempts no hedge overtook, the fast ones, and drift
 	// down); each attempt keeps the fixed Timeout, the ceiling.
+	t.once = compose(c.monitor, cb, orElse(ap, c.timeout))
 	t.plain = compose(c.monitor, cb, rp, orElse(ap, c.timeout))
 	if hp != nil {
 		t.hedged = compose(c.monitor, cb, rp, ap, hp, c.timeout)

@@ -482,3 +482,35 @@ func TestClient_attemptDeadlineReachesTheServer(t *testing.T) {
 		})
 	}
 }
+
+func TestIdempotent_otherMethodsGetOneAttempt(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		idempotent func(string) bool
+		hits       int64
+	}{
+		{"accepted", func(m string) bool { return m == "/grpc.health.v1.Health/Check" }, 3},
+		{"not accepted", func(m string) bool { return m == "/grpc.health.v1.Health/List" }, 1},
+		{"panics: no", func(string) bool { panic("oops") }, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, always(codes.Unavailable))
+			var buf syncBuffer
+			c := newClient(t, steadygrpc.Config{
+				Retry:      retries(3),
+				Hedge:      &hedge.Config{Delay: time.Minute},
+				Budget:     budget.Unlimited(),
+				Idempotent: tc.idempotent,
+				Logger:     slog.New(slog.NewTextHandler(&buf, nil)),
+			})
+			_, err := check(t.Context(), dial(t, s, c))
+			assert.Equal(t, codes.Unavailable, status.Code(err))
+			assert.Equal(t, tc.hits, s.hits.Load())
+			if tc.name == "panics: no" {
+				assert.Contains(t, buf.String(), "oops")
+			}
+		})
+	}
+}

@@ -73,9 +73,9 @@ type Config struct {
 	// own, and the winner's is copied into the caller's, so the reply
 	// must be a proto.Message (a call whose reply is not is made without
 	// hedges); header, trailer and peer call options get the winner's.
-	// Hedging sits inside Retry and outside Timeout. Install the Client
-	// only on methods that are safe to send twice. [Client.Hedgers] shows
-	// them.
+	// Hedging sits inside Retry and outside Timeout. Only methods that
+	// are safe to send twice should be hedged (see Idempotent).
+	// [Client.Hedgers] shows them.
 	Hedge *hedge.Config
 
 	// Budget bounds the retries and hedges of every target together: it
@@ -87,6 +87,16 @@ type Config struct {
 	// own to share one. A Budget set on Retry or Hedge themselves takes
 	// precedence for them. [Client.Budgets] shows the budgets in use.
 	Budget budget.Budget
+
+	// Idempotent, when not nil, reports whether a method (its full name,
+	// "/package.Service/Method") may be sent more than once: only the
+	// calls it accepts are retried and hedged, and the others get one
+	// attempt (with the rest of the pipeline). nil: every method may.
+	// gRPC's UNAVAILABLE can come after the server acted on a request
+	// whose answer was lost, so say which methods are safe when some are
+	// not. It must be safe for concurrent use and fast; a panic in it is
+	// recovered, logged, and means no.
+	Idempotent func(fullMethod string) bool
 
 	// Logger receives a Debug record when a server's
 	// grpc-retry-pushback-ms stops a retry. nil: log nothing.

@@ -65,6 +65,11 @@
 // Leave gRPC's own retry policy (a service config's retryPolicy) unset: the
 // two would multiply.
 //
+// A server may have acted on a request whose answer was lost, and then
+// UNAVAILABLE comes back all the same. When some methods must not run
+// twice, set [Config.Idempotent] to the ones that may: the others get one
+// attempt, never retried or hedged.
+//
 // # Errors
 //
 // The interceptor's error is always one that status.FromError and
@@ -102,7 +107,7 @@
 // proto.Message; other replies are not hedged) and the winner's is copied
 // into the caller's, along with its header, trailer and peer for the
 // caller's grpc.Header, grpc.Trailer and grpc.Peer options. Hedge only
-// methods that are safe to run twice.
+// methods that are safe to run twice (see [Config.Idempotent]).
 //
 // # Servers
 //
