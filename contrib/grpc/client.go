@@ -26,7 +26,8 @@ import (
 // A Client is safe for concurrent use and should be made once and shared
 // by the ClientConns it serves: it holds the breaker, hedger, adaptive
 // limit and budget of each target it has called, for as long as it lives
-// (a target is a ClientConn's, so a program has a fixed few).
+// (a target is a ClientConn's, so a program has a fixed few). Make one
+// with [NewClient]; the zero Client is not usable.
 type Client struct {
 	cfg      Config
 	monitor  resilience.Policy[*reply] // nil when no Metrics

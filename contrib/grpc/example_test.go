@@ -164,3 +164,13 @@ func ExampleUnaryServerInterceptor() {
 	// DeadlineExceeded
 	// true
 }
+
+// A bad configuration is an error from NewClient that names the field.
+func ExampleNewClient() {
+	_, err := steadygrpc.NewClient(steadygrpc.Config{Timeout: -time.Second})
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, resilience.ErrInvalidConfig))
+	// Output:
+	// grpc: Config.Timeout is -1s, want >= 0
+	// true
+}
