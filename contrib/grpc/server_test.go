@@ -14,6 +14,8 @@ import (
 
 	steadygrpc "github.com/steadyhq/steady/contrib/grpc"
 	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/resilience/monitor"
+	"github.com/steadyhq/steady/resilience/timeout"
 )
 
 // handlerEnd is what a handler saw of its context.
@@ -201,4 +203,40 @@ func TestServerConfig_bad(t *testing.T) {
 			assert.Equal(t, tc.cfg.Validate(), err)
 		})
 	}
+}
+
+// TestServer_propagatedTimeoutsAreCountedApart: a handler that calls its
+// own dependency through monitor.Monitor with the context the interceptor
+// gave it counts a propagated timeout when the client's deadline ends the
+// call, and a limit timeout when the server's own timeout does.
+func TestServer_propagatedTimeoutsAreCountedApart(t *testing.T) {
+	t.Parallel()
+	m := new(monitor.Metrics)
+	dependency := monitor.Monitor[int](m)(timeout.WithTimeout[int](time.Second)(func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}))
+	s := capped(t, steadygrpc.ServerConfig{Max: time.Hour, Offset: 100 * time.Millisecond}, func(ctx context.Context, _ int64) error {
+		_, err := dependency(ctx)
+		return status.FromContextError(err).Err()
+	})
+	hc := dial(t, s, nil)
+
+	// The client gives 400ms: the handler's dependency call ends at the
+	// propagated deadline, long before its own 1s limit.
+	ctx, cancel := context.WithTimeout(t.Context(), 400*time.Millisecond)
+	_, err := check(ctx, hc)
+	cancel()
+	assert.Equal(t, codes.DeadlineExceeded, status.Code(err))
+	// The client gives 10s: the dependency's own 1s limit fires.
+	ctx, cancel = context.WithTimeout(t.Context(), 10*time.Second)
+	_, err = check(ctx, hc)
+	cancel()
+	assert.Equal(t, codes.DeadlineExceeded, status.Code(err))
+
+	st := m.Snapshot()
+	assert.Equal(t, int64(2), st.Timeouts, "%v", st)
+	assert.Equal(t, int64(1), st.PropagatedTimeouts, "the client's deadline")
+	assert.Equal(t, int64(1), st.LimitTimeouts, "the dependency's own limit")
+	assert.Zero(t, st.DeadlineTimeouts)
 }
