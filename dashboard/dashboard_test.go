@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -166,35 +167,35 @@ func TestFigures_historyIsBounded(t *testing.T) {
 }
 
 func TestFigures_alerts(t *testing.T) {
-	d, clk := manual(t, dashboard.Config{})
-	m, err := monitor.NewMetrics(monitor.Config{Alerts: []monitor.AlertRule{{Window: time.Second, MinCalls: 1, Threshold: 0.5}}})
-	require.NoError(t, err)
-	require.NoError(t, d.Register("api", dashboard.Parts{Metrics: m}))
-	clk.Add(time.Second)
-	d.Step()
-	assert.Empty(t, card(t, d.Snapshot(), "api").Alerts)
+	// In a bubble, so that the rule's window moves on with fake time.
+	synctest.Test(t, func(t *testing.T) {
+		d, clk := manual(t, dashboard.Config{})
+		m, err := monitor.NewMetrics(monitor.Config{Alerts: []monitor.AlertRule{{Window: time.Second, MinCalls: 1, Threshold: 0.5}}})
+		require.NoError(t, err)
+		require.NoError(t, d.Register("api", dashboard.Parts{Metrics: m}))
+		clk.Add(time.Second)
+		d.Step()
+		assert.Empty(t, card(t, d.Snapshot(), "api").Alerts)
 
-	// synctest would be needed to move the rule's window by fake time;
-	// real time here, with the window closing after at most 2s.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		for range 10 {
-			m.Record(time.Second, resilience.OutcomeTimeout)
+		// 10 timeouts every 100ms for 2s: full windows of timeouts.
+		for range 20 {
+			for range 10 {
+				m.Record(time.Second, resilience.OutcomeTimeout)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 		clk.Add(time.Second)
 		d.Step()
 		c := card(t, d.Snapshot(), "api")
-		if len(c.Alerts) > 0 {
-			a := c.Alerts[0]
-			assert.Equal(t, 0.5, a.Threshold)
-			assert.Equal(t, 1.0, a.Window)
-			assert.InDelta(t, 1.0, a.Rate, 1e-9)
-			assert.Equal(t, "bad", c.Health, "an alert firing")
-			return
-		}
-		require.True(t, time.Now().Before(deadline), "the alert never fired")
-		time.Sleep(100 * time.Millisecond)
-	}
+		require.Len(t, c.Alerts, 1)
+		a := c.Alerts[0]
+		assert.Equal(t, 1.0, a.Rate)
+		assert.Equal(t, 0.5, a.Threshold)
+		assert.Equal(t, 1.0, a.Window)
+		assert.Positive(t, a.Calls)
+		assert.Equal(t, a.Calls, a.Timeouts)
+		assert.Equal(t, "bad", c.Health, "an alert firing")
+	})
 }
 
 func TestFigures_breakerTransitions(t *testing.T) {
@@ -253,20 +254,24 @@ func TestFigures_breakerTransitions(t *testing.T) {
 }
 
 func TestFigures_halfOpenWarns(t *testing.T) {
-	d, clk := manual(t, dashboard.Config{})
-	cb, err := breaker.New(breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Millisecond})
-	require.NoError(t, err)
-	require.NoError(t, d.Register("db", dashboard.Parts{Breaker: cb}))
-	tk, err := cb.Allow()
-	require.NoError(t, err)
-	tk.Done(context.Background(), errors.New("boom"))
-	require.Eventually(t, func() bool { return cb.State() == breaker.StateHalfOpen }, 10*time.Second, 5*time.Millisecond)
-	clk.Add(time.Second)
-	d.Step()
-	c := card(t, d.Snapshot(), "db")
-	assert.Equal(t, "half-open", c.Breaker.State)
-	assert.Equal(t, "warn", c.Health)
-	assert.Equal(t, []string{"closed>open", "open>half-open"}, fromTo(c.Breaker.Transitions))
+	synctest.Test(t, func(t *testing.T) {
+		d, clk := manual(t, dashboard.Config{})
+		cb, err := breaker.New(breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Millisecond})
+		require.NoError(t, err)
+		require.NoError(t, d.Register("db", dashboard.Parts{Breaker: cb}))
+		tk, err := cb.Allow()
+		require.NoError(t, err)
+		tk.Done(context.Background(), errors.New("boom"))
+		time.Sleep(20 * time.Millisecond)
+		synctest.Wait()
+		require.Equal(t, breaker.StateHalfOpen, cb.State())
+		clk.Add(time.Second)
+		d.Step()
+		c := card(t, d.Snapshot(), "db")
+		assert.Equal(t, "half-open", c.Breaker.State)
+		assert.Equal(t, "warn", c.Health)
+		assert.Equal(t, []string{"closed>open", "open>half-open"}, fromTo(c.Breaker.Transitions))
+	})
 }
 
 func fromTo(tr []dashboard.Transition) []string {

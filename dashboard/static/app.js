@@ -13,6 +13,7 @@
   const main = document.getElementById('cards');
   const cards = new Map(); // name -> {el, fields, rate: [], p99: []}
   let points = 120; // sparkline points kept: history / tick
+  let tick = 1; // seconds
   let es = null;
   let backoff = 500;
   let timer = 0;
@@ -111,6 +112,8 @@
     svg.setAttribute('viewBox', '0 0 100 30');
     svg.setAttribute('preserveAspectRatio', 'none');
     svg.dataset.field = field;
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', label + ' over the last ' + Math.round(points * tick) + ' s');
     const line = document.createElementNS(SVG, 'path');
     svg.appendChild(line);
     const legend = el('div', 'legend');
@@ -187,7 +190,10 @@
   // apply brings the page to the event ev: "full" replaces every card and
   // its history; "tick" adds one point to each card.
   function apply(ev) {
-    if (ev.tick > 0) points = Math.max(1, Math.ceil(ev.history / ev.tick - 1e-9));
+    if (ev.tick > 0) {
+      tick = ev.tick;
+      points = Math.max(1, Math.ceil(ev.history / ev.tick - 1e-9));
+    }
     document.title = ev.title;
     document.getElementById('title').textContent = ev.title;
     document.getElementById('updated').textContent = 'updated ' + clock(ev.time);
