@@ -110,7 +110,7 @@ func (d *Dashboard) Register(name string, p Parts) error {
 	case p.empty():
 		return fmt.Errorf("dashboard: Register %q with no part set in Parts", name)
 	}
-	c := newCard(name, p, d.points, d.now())
+	c := newCard(name, p, d.points, d.now(), d.cfg.Logger)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.cards[name]; ok {

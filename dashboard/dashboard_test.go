@@ -3,7 +3,9 @@ package dashboard_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -344,4 +346,53 @@ func TestFigures_notANumber(t *testing.T) {
 	st := open(t, serve(t, d), "")
 	c := card(t, st.MustNext().Snapshot, "own")
 	assert.Equal(t, dashboard.Budget{}, *c.Budget, "NaN and Inf are sent as 0")
+}
+
+// panicBudget is a Budget of the user's own whose Snapshot panics.
+type panicBudget struct{ nanBudget }
+
+func (panicBudget) Snapshot() budget.Stats { panic("broken budget") }
+
+// TestFigures_aPanickingPartIsReportedOnce: a panic in a Budget of the
+// user's own does not take the sampler (and the program) down; it is
+// logged once, and the card goes on without its budget.
+func TestFigures_aPanickingPartIsReportedOnce(t *testing.T) {
+	var log syncBuffer
+	d, clk := manual(t, dashboard.Config{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	m := new(monitor.Metrics)
+	require.NoError(t, d.Register("own", dashboard.Parts{Metrics: m, Budget: panicBudget{}}))
+	for range 3 {
+		m.Record(time.Millisecond, resilience.OutcomeSuccess)
+		clk.Add(time.Second)
+		d.Step()
+	}
+	c := card(t, d.Snapshot(), "own")
+	assert.Nil(t, c.Budget, "no budget figures from a Budget that panicked")
+	require.NotNil(t, c.Rate)
+	assert.Equal(t, 1.0, *c.Rate, "the rest of the card goes on")
+	assert.Equal(t, 1, strings.Count(log.String(), "broken budget"), "reported once:\n%s", log.String())
+}
+
+// TestFigures_aResetMetrics: the tick in which the Metrics was Reset
+// shows the calls recorded since, with their percentiles.
+func TestFigures_aResetMetrics(t *testing.T) {
+	d, clk := manual(t, dashboard.Config{})
+	m := new(monitor.Metrics)
+	require.NoError(t, d.Register("dep", dashboard.Parts{Metrics: m}))
+	for range 50 { // more calls than after the Reset, in the same bucket
+		m.Record(10*time.Millisecond, resilience.OutcomeSuccess)
+	}
+	clk.Add(time.Second)
+	d.Step()
+	m.Reset()
+	for range 20 {
+		m.Record(10*time.Millisecond, resilience.OutcomeSuccess)
+	}
+	clk.Add(time.Second)
+	d.Step()
+	c := card(t, d.Snapshot(), "dep")
+	require.NotNil(t, c.Rate)
+	assert.Equal(t, 20.0, *c.Rate)
+	require.NotNil(t, c.P99, "the calls since the Reset have a p99")
+	assert.InEpsilon(t, 0.010, *c.P99, 0.0625)
 }

@@ -52,6 +52,11 @@
 // half-open, more than 1% of the calls timed out, or less than 99%
 // succeeded; "ok" otherwise (and in a tick with no calls).
 //
+// A Metrics that is Reset starts its card over: the tick after the Reset
+// shows the calls recorded since. A Budget of your own whose Snapshot
+// panics is reported once (to Config.Logger, or slog.Default) and left
+// out of the card from then on; the sampler goes on.
+//
 // # JSON
 //
 // /snapshot.json and each event's data are one JSON object, with

@@ -1,9 +1,12 @@
 package dashboard
 
 import (
+	"log/slog"
 	"math"
+	"strconv"
 	"time"
 
+	"github.com/steadyhq/steady/internal/hook"
 	"github.com/steadyhq/steady/internal/typednil"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -49,8 +52,13 @@ const maxTransitions = 10
 // card is a registered name. name and parts never change; prev, cur,
 // tick and transitions are the sampler's; Dashboard.mu guards the rest.
 type card struct {
-	name  string
-	parts Parts
+	name   string
+	parts  Parts
+	logger *slog.Logger // the Dashboard's: where a panic in a part is reported
+
+	// budgetFailed is set once the Budget's Snapshot panicked: a Budget
+	// may be the user's own, and is not read again (sampler only).
+	budgetFailed bool
 
 	prev, cur   reading
 	tick        *monitor.Histogram // the durations of the last tick's calls
@@ -64,8 +72,8 @@ type card struct {
 	last Card      // the last tick's figures
 }
 
-func newCard(name string, p Parts, points int, now time.Time) *card {
-	c := &card{name: name, parts: p, rate: make([]float64, points), p99: make([]float64, points)}
+func newCard(name string, p Parts, points int, now time.Time, logger *slog.Logger) *card {
+	c := &card{name: name, parts: p, logger: logger, rate: make([]float64, points), p99: make([]float64, points)}
 	if p.Metrics != nil {
 		c.prev.hist, c.cur.hist, c.tick = new(monitor.Histogram), new(monitor.Histogram), new(monitor.Histogram)
 	}
@@ -88,8 +96,13 @@ func (c *card) read(r *reading, now time.Time) {
 	if p.Hedger != nil {
 		r.hedge = p.Hedger.Snapshot()
 	}
-	if !typednil.Is(p.Budget) {
-		r.budget = p.Budget.Snapshot()
+	if !typednil.Is(p.Budget) && !c.budgetFailed {
+		// A panic in a Budget of the user's own is reported once (to the
+		// Logger, or slog.Default), and the card shows no budget from
+		// then on; the sampler goes on.
+		c.budgetFailed = !hook.Call(c.logger, "dashboard: Budget.Snapshot of "+strconv.Quote(c.name), func() {
+			r.budget = p.Budget.Snapshot()
+		})
 	}
 	if p.Bulkhead != nil {
 		r.bulkhead = p.Bulkhead.Snapshot()
@@ -142,7 +155,7 @@ func (c *card) figures(a, b *reading) Card {
 		}
 		f.Hedge = h
 	}
-	if !typednil.Is(p.Budget) {
+	if !typednil.Is(p.Budget) && !c.budgetFailed {
 		f.Budget = &Budget{
 			// A Budget may be the user's own: JSON has no NaN or Inf.
 			Headroom:   finite(b.budget.Headroom),
@@ -170,8 +183,9 @@ func (c *card) metricsFigures(f *Card, a, b *reading, secs float64) {
 	s, t := &a.metrics, &b.metrics
 	f.Total = ptr(t.Total)
 	calls := t.Total - s.Total
+	ah := a.hist
 	if calls < 0 { // the Metrics was Reset: start over from this reading
-		s, calls = &monitor.Stats{}, t.Total
+		s, calls, ah = &monitor.Stats{}, t.Total, &noDurations
 	}
 	if secs > 0 {
 		f.Rate = ptr(float64(calls) / secs)
@@ -189,7 +203,7 @@ func (c *card) metricsFigures(f *Card, a, b *reading, secs float64) {
 		f.TimeoutRate = ptr(float64(to.Total) / float64(n))
 	}
 	if a != b {
-		f.P50, f.P99 = tickQuantiles(c.tick, a.hist, b.hist)
+		f.P50, f.P99 = tickQuantiles(c.tick, ah, b.hist)
 	}
 }
 
@@ -211,6 +225,10 @@ func health(f *Card) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// noDurations is an empty histogram, never written: the reading before
+// the first after a Reset of the Metrics.
+var noDurations monitor.Histogram
 
 // finite returns v, or 0 for a NaN or an infinity, which JSON cannot
 // carry.

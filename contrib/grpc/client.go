@@ -2,12 +2,15 @@ package grpc
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/steadyhq/steady/internal/hook"
 	"github.com/steadyhq/steady/resilience"
@@ -120,12 +123,23 @@ func (c *Client) intercept(ctx context.Context, method string, req, replyMsg any
 	case !c.idempotent(method):
 		pipe = t.once
 	case t.hedged != nil:
-		if _, ok := replyMsg.(proto.Message); ok {
+		in, inOK := req.(proto.Message)
+		out, outOK := replyMsg.(proto.Message)
+		if inOK && outOK {
 			pipe, cl.hedged = t.hedged, true
+			// A losing attempt may still be sending when the call
+			// returns, and the caller may then reuse its request: the
+			// attempts send a copy. Each decodes into a reply of its own,
+			// of the type read here, once, before any attempt runs.
+			cl.req, cl.replyType = proto.Clone(in), out.ProtoReflect().Type()
 		}
 	}
 	r, err := pipe(cl.attempt)(ctx)
 	if err != nil {
+		var ae *attemptError
+		if cl.hedged && errors.As(err, &ae) && ae.reply != nil {
+			cl.deliverMetadata(ae.reply) // the failed attempt's header, trailer and peer
+		}
 		return statusOf(ctx, err)
 	}
 	if r != nil {
@@ -303,6 +317,8 @@ type call struct {
 	invoker grpc.UnaryInvoker
 	opts    []grpc.CallOption
 	hedged  bool // attempts may run at once: each has a reply of its own
+
+	replyType protoreflect.MessageType // hedged: the type of the replies
 }
 
 // attempt makes one attempt of the call under ctx, which carries the
@@ -313,7 +329,7 @@ func (cl *call) attempt(ctx context.Context) (*reply, error) {
 	msg := cl.reply
 	var r *reply
 	if cl.hedged {
-		r = &reply{msg: cl.reply.(proto.Message).ProtoReflect().New().Interface()}
+		r = &reply{msg: cl.replyType.New().Interface()}
 		msg = r.msg
 		opts = r.own(cl.opts)
 	}
@@ -323,8 +339,11 @@ func (cl *call) attempt(ctx context.Context) (*reply, error) {
 		// caller's options are never written to.
 		opts = append(opts[:len(opts):len(opts)], grpc.Trailer(&trailer))
 	}
+	start := time.Now()
 	if err := cl.invoker(ctx, cl.method, cl.req, msg, cl.cc, opts...); err != nil {
-		return nil, cl.classify(ctx, err, trailer)
+		e := cl.classify(ctx, start, err, trailer)
+		e.reply = r
+		return nil, e
 	}
 	return r, nil
 }
@@ -360,6 +379,12 @@ func (cl *call) deliver(r *reply) {
 	dst := cl.reply.(proto.Message)
 	proto.Reset(dst)
 	proto.Merge(dst, r.msg.(proto.Message))
+	cl.deliverMetadata(r)
+}
+
+// deliverMetadata copies what the header, trailer and peer options of a
+// hedged attempt received into the caller's variables.
+func (cl *call) deliverMetadata(r *reply) {
 	for _, o := range cl.opts {
 		switch o := o.(type) {
 		case grpc.HeaderCallOption:

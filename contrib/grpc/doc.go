@@ -43,7 +43,11 @@
 //
 //   - UNAVAILABLE or RESOURCE_EXHAUSTED;
 //   - DEADLINE_EXCEEDED because the attempt's own limit (Timeout, or
-//     AdaptiveTimeout) fired while the caller's context was live.
+//     AdaptiveTimeout) fired while the caller's context was live. A server
+//     that caps deadlines with an Offset (see [ServerConfig]) answers that
+//     limit a little early: a DEADLINE_EXCEEDED that comes when at most
+//     50ms, or a tenth of the attempt's time, was left of an attempt
+//     deadline earlier than the caller's counts as the attempt's own.
 //
 // The caller's deadline and cancellation are never retried, nor is a
 // DEADLINE_EXCEEDED that the server sent while the attempt still had time
@@ -80,7 +84,10 @@
 //   - otherwise it is a status error that wraps steady's error, so that
 //     errors.Is and errors.As find breaker.ErrOpen and *breaker.OpenError,
 //     *retry.Error, *timeout.Error, budget.ErrExhausted and
-//     context.DeadlineExceeded. Its code is the caller's context's
+//     context.DeadlineExceeded. When retries gave up on the server's
+//     answer, the status keeps that answer's details (RetryInfo,
+//     BadRequest, ...), and its message the server's message in place of
+//     the server's error text. Its code is the caller's context's
 //     (CANCELED or DEADLINE_EXCEEDED) once that has ended; else the code
 //     of the last attempt (a retry that gave up); else UNAVAILABLE for a
 //     call a policy rejected without calling the server (an open breaker,
@@ -106,7 +113,11 @@
 // its own (a new message of the reply's type, which must be a
 // proto.Message; other replies are not hedged) and the winner's is copied
 // into the caller's, along with its header, trailer and peer for the
-// caller's grpc.Header, grpc.Trailer and grpc.Peer options. Hedge only
+// caller's grpc.Header, grpc.Trailer and grpc.Peer options (those of the
+// attempt whose error is returned, when every attempt fails). The attempts
+// send a copy of the request, made once per call, so a caller may reuse
+// its request as soon as the call returns, while a losing attempt may
+// still be sending. Hedge only
 // methods that are safe to run twice (see [Config.Idempotent]).
 //
 // # Servers

@@ -6,11 +6,15 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 
 	"github.com/steadyhq/steady/resilience"
 )
@@ -29,6 +33,7 @@ type attemptError struct {
 	retryable bool
 	timeout   bool
 	pushback  time.Duration // > 0 when the server asked for a delay
+	reply     *reply        // a hedged attempt's header, trailer and peer; else nil
 }
 
 func (e *attemptError) Error() string { return e.err.Error() }
@@ -48,9 +53,9 @@ func (e *attemptError) RetryAfter() time.Duration { return e.pushback }
 // Timeout reports whether the code is DEADLINE_EXCEEDED.
 func (e *attemptError) Timeout() bool { return e.timeout }
 
-// classify returns err, the error of an attempt made under ctx whose
-// trailer is trailer, as an *attemptError.
-func (cl *call) classify(ctx context.Context, err error, trailer metadata.MD) error {
+// classify returns err, the error of an attempt made under ctx from start
+// whose trailer is trailer, as an *attemptError.
+func (cl *call) classify(ctx context.Context, start time.Time, err error, trailer metadata.MD) *attemptError {
 	e := &attemptError{err: err}
 	switch status.Code(err) {
 	case codes.Unavailable, codes.ResourceExhausted:
@@ -66,10 +71,11 @@ func (cl *call) classify(ctx context.Context, err error, trailer metadata.MD) er
 			waitDone(ctx, 10*time.Millisecond)
 		}
 		// Only the attempt's own limit is retried: its context ended
-		// while the caller's is live. A DEADLINE_EXCEEDED that the
-		// server sent while ours ran is its own limit, or the caller's
-		// deadline as the server saw it.
-		e.retryable = ctx.Err() != nil && cl.ctx.Err() == nil
+		// while the caller's is live, or the server answered for it a
+		// little early (see ownDeadline). A DEADLINE_EXCEEDED that the
+		// server sent while ours had long to run is its own limit, or
+		// the caller's deadline as the server saw it.
+		e.retryable = cl.ctx.Err() == nil && (ctx.Err() != nil || cl.ownDeadline(ctx, start))
 	}
 	if !e.retryable {
 		return e
@@ -94,6 +100,31 @@ func (cl *call) classify(ctx context.Context, err error, trailer metadata.MD) er
 	}
 	return e
 }
+
+// ownDeadline reports whether a DEADLINE_EXCEEDED that the server sent
+// before the attempt's context ended answers the attempt's own limit. A
+// server that caps deadlines with an Offset (this package's
+// ServerConfig, or any server that keeps a margin for its answer to
+// travel back) gives up a little before the deadline it was sent. So it is
+// the attempt's own when the attempt's deadline was its own (earlier than
+// the caller's) and little of it was left: at most earlyAnswer, or a
+// tenth of the time the attempt had, whichever is more.
+func (cl *call) ownDeadline(ctx context.Context, start time.Time) bool {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return false
+	}
+	if cdl, ok := cl.ctx.Deadline(); ok && !dl.Before(cdl) {
+		return false // the caller's deadline, not the attempt's
+	}
+	left := time.Until(dl)
+	return left <= max(earlyAnswer, dl.Sub(start)/10)
+}
+
+// earlyAnswer is how early before an attempt's deadline a server's
+// DEADLINE_EXCEEDED still counts as the attempt's own: more than the
+// Offset a server keeps for a round trip inside a data centre.
+const earlyAnswer = 50 * time.Millisecond
 
 // waitDone waits until ctx is done, or d has passed.
 func waitDone(ctx context.Context, d time.Duration) {
@@ -156,18 +187,49 @@ type statusError struct {
 	err  error
 }
 
-// Error returns "rpc error: code = <code> desc = <err>", as gRPC's status
-// errors read.
+// Error returns "rpc error: code = <code> desc = <message>", as gRPC's
+// status errors read (see GRPCStatus for the message).
 func (e *statusError) Error() string {
-	return "rpc error: code = " + e.code.String() + " desc = " + e.err.Error()
+	msg, _ := e.message()
+	return "rpc error: code = " + e.code.String() + " desc = " + msg
 }
 
 // Unwrap returns the policies' error.
 func (e *statusError) Unwrap() error { return e.err }
 
-// GRPCStatus returns the status: the code, with the policies' error as
-// its message.
-func (e *statusError) GRPCStatus() *status.Status { return status.New(e.code, e.err.Error()) }
+// GRPCStatus returns the status: the code, with the policies' error as its
+// message. When that error wraps a gRPC status (a retry that gave up on
+// the server's answer), the status keeps that status's details
+// (errdetails.RetryInfo, QuotaFailure, BadRequest, ...), and the message
+// gives the server's message where the wrapped error's text was, so that
+// it does not read "rpc error" twice.
+func (e *statusError) GRPCStatus() *status.Status {
+	msg, inner := e.message()
+	if inner == nil {
+		return status.New(e.code, msg)
+	}
+	p := proto.Clone(inner.Proto()).(*spb.Status)
+	p.Code, p.Message = int32(e.code), msg
+	return status.FromProto(p)
+}
+
+// message returns the status message, and the gRPC status that e.err
+// wraps, if any.
+func (e *statusError) message() (string, *status.Status) {
+	msg := e.err.Error()
+	var gs interface {
+		error
+		GRPCStatus() *status.Status
+	}
+	if !errors.As(e.err, &gs) {
+		return msg, nil
+	}
+	inner := gs.GRPCStatus()
+	if inner == nil {
+		return msg, nil
+	}
+	return strings.Replace(msg, gs.Error(), inner.Message(), 1), inner
+}
 
 // isUpstreamFailure is the breakers' default IsFailure: a code that shows
 // the target in trouble counts against it; the others (INVALID_ARGUMENT,

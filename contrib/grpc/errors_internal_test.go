@@ -56,6 +56,14 @@ func TestClassify(t *testing.T) {
 	live := context.Background()
 	expired, cancel := context.WithDeadline(live, time.Now().Add(-time.Second))
 	defer cancel()
+	// Attempts whose deadline has not quite come: the server answered a
+	// little early (an Offset), or long before (its own limit).
+	nearly, cancel := context.WithDeadline(live, time.Now().Add(20*time.Millisecond))
+	defer cancel()
+	far, cancel := context.WithDeadline(live, time.Now().Add(time.Hour))
+	defer cancel()
+	callerNearly, cancel := context.WithDeadline(live, time.Now().Add(20*time.Millisecond))
+	defer cancel()
 	for _, tc := range []struct {
 		name       string
 		ctx        context.Context // the attempt's
@@ -69,6 +77,9 @@ func TestClassify(t *testing.T) {
 		{"resource exhausted", live, codes.ResourceExhausted, nil, true, false, 0},
 		{"the attempt's own limit", expired, codes.DeadlineExceeded, nil, true, true, 0},
 		{"the server's deadline", live, codes.DeadlineExceeded, nil, false, true, 0},
+		{"answered early for the attempt's limit", nearly, codes.DeadlineExceeded, nil, true, true, 0},
+		{"the server's own limit, long before the attempt's", far, codes.DeadlineExceeded, nil, false, true, 0},
+		{"the caller's deadline, answered early", callerNearly, codes.DeadlineExceeded, nil, false, true, 0},
 		{"invalid argument", live, codes.InvalidArgument, nil, false, false, 0},
 		{"pushback", live, codes.Unavailable, metadata.Pairs(PushbackTrailer, "250"), true, false, 250 * time.Millisecond},
 		{"pushback zero", live, codes.Unavailable, metadata.Pairs(PushbackTrailer, "0"), true, false, time.Nanosecond},
@@ -80,7 +91,10 @@ func TestClassify(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cl := &call{c: &Client{}, ctx: live, method: "/m"}
-			err := cl.classify(tc.ctx, status.Error(tc.code, "x"), tc.trailer)
+			if tc.ctx == callerNearly {
+				cl.ctx = callerNearly // the attempt's deadline is the caller's
+			}
+			err := cl.classify(tc.ctx, time.Now().Add(-time.Second), status.Error(tc.code, "x"), tc.trailer)
 			var ae *attemptError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, tc.retryable, ae.Retryable(), "Retryable")
