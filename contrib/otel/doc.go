@@ -30,7 +30,7 @@
 //	steady.calls                  counter        {call}  attributes outcome (success, failure, timeout, canceled, rejected); timeouts also carry
 //	                                                     error.type=timeout and steady.timeout.cause: limit (a limit inside the call fired),
 //	                                                     deadline (the caller's own deadline passed), propagated (an upstream caller's deadline)
-//	steady.call.duration          histogram      s       from [Producer]: buckets 1ms … 60s, exact sum
+//	steady.call.duration          histogram      s       from [Producer]: buckets 1ms … 60s, exact sum; timed-out calls apart, with error.type=timeout
 //	steady.call.duration.quantile gauge          s       attribute quantile: 0.5, 0.9, 0.99, 1 (the longest)
 //	steady.call.duration.sum      counter        s       the durations summed
 //	steady.calls.abandoned        updowncounter  {call}

@@ -89,18 +89,21 @@ func ExampleProducer() {
 	for _, sm := range rm.ScopeMetrics {
 		for _, mt := range sm.Metrics {
 			if h, ok := mt.Data.(metricdata.Histogram[float64]); ok {
-				dp := h.DataPoints[0]
-				fmt.Printf("%s (%s): count=%d sum=%.2fs\n", mt.Name, mt.Unit, dp.Count, dp.Sum)
-				for i, c := range dp.BucketCounts {
-					if c > 0 {
-						fmt.Printf("  le=%v: %d\n", dp.Bounds[i], c)
+				for _, dp := range h.DataPoints {
+					errType, _ := dp.Attributes.Value("error.type")
+					fmt.Printf("%s (%s) error.type=%q: count=%d sum=%.2fs\n", mt.Name, mt.Unit, errType.AsString(), dp.Count, dp.Sum)
+					for i, c := range dp.BucketCounts {
+						if c > 0 {
+							fmt.Printf("  le=%v: %d\n", dp.Bounds[i], c)
+						}
 					}
 				}
 			}
 		}
 	}
 	// Output:
-	// steady.call.duration (s): count=2 sum=0.32s
+	// steady.call.duration (s) error.type="": count=1 sum=0.02s
 	//   le=0.025: 1
+	// steady.call.duration (s) error.type="timeout": count=1 sum=0.30s
 	//   le=0.5: 1
 }

@@ -44,10 +44,11 @@ var scope = instrumentation.Scope{Name: "github.com/steadyhq/steady/contrib/otel
 // 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 and 60 s. A call counts in the
 // bucket that holds the upper edge of its monitor bucket (3–6.25% wide):
 // never faster than it was, at most one monitor bucket slower. The sum is
-// exact; rejected calls, which have no duration, are not in it. The
-// monitor does not keep the durations apart by outcome, so the data points
-// carry no error.type: the outcomes, timeouts with error.type=timeout among
-// them, are in steady.calls.
+// exact; rejected calls, which have no duration, are not in it. As the
+// semantic conventions have it, the calls that timed out (of every cause)
+// are a data point of their own, with error.type=timeout; the other calls
+// (successes, failures and canceled calls: the monitor keeps their
+// durations together) are the data point without error.type.
 //
 // A Producer is safe for concurrent use.
 type Producer struct {
@@ -83,14 +84,16 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		o.mu.Unlock()
 	}
 	now := time.Now()
-	var h monitor.Histogram
+	var others, timeouts monitor.Histogram
 	var points []metricdata.HistogramDataPoint[float64]
 	for _, part := range parts {
 		if part.kind != kindMetrics {
 			continue
 		}
-		part.metrics.Histogram(&h)
-		points = append(points, dataPoint(&h, part.name, part.added, now))
+		part.metrics.Histograms(&others, &timeouts)
+		points = append(points,
+			dataPoint(&others, part.added, now, attribute.String("name", part.name)),
+			dataPoint(&timeouts, part.added, now, attribute.String("name", part.name), attribute.String("error.type", "timeout")))
 	}
 	if len(points) == 0 {
 		return nil, nil
@@ -111,7 +114,7 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 
 // dataPoint converts a monitor's histogram into a data point with the
 // explicit bounds durationBounds.
-func dataPoint(h *monitor.Histogram, name string, start, now time.Time) metricdata.HistogramDataPoint[float64] {
+func dataPoint(h *monitor.Histogram, start, now time.Time, attrs ...attribute.KeyValue) metricdata.HistogramDataPoint[float64] {
 	counts := make([]uint64, len(durationBounds)+1) // the last: above the last bound
 	var total uint64
 	for upper, c := range h.Buckets() {
@@ -121,7 +124,7 @@ func dataPoint(h *monitor.Histogram, name string, start, now time.Time) metricda
 		total += uint64(c)
 	}
 	return metricdata.HistogramDataPoint[float64]{
-		Attributes:   attribute.NewSet(attribute.String("name", name)),
+		Attributes:   attribute.NewSet(attrs...),
 		StartTime:    start,
 		Time:         now,
 		Count:        total,

@@ -32,6 +32,7 @@ func TestProducerDurationHistogram(t *testing.T) {
 		payments.Record(d, resilience.OutcomeSuccess)
 	}
 	payments.Record(time.Second, resilience.OutcomeRejected) // no duration
+	payments.Record(3*time.Second, resilience.OutcomeTimeout)
 	search.Record(time.Millisecond/2, resilience.OutcomeTimeout)
 
 	ms := collect(t, reader)
@@ -49,13 +50,24 @@ func TestProducerDurationHistogram(t *testing.T) {
 	if h.Temporality != metricdata.CumulativeTemporality {
 		t.Errorf("temporality %v, want cumulative", h.Temporality)
 	}
-	if len(h.DataPoints) != 2 {
-		t.Fatalf("%d data points, want one per monitor (2)", len(h.DataPoints))
+	if len(h.DataPoints) != 4 {
+		t.Fatalf("%d data points, want two per monitor (4)", len(h.DataPoints))
 	}
+	// By name, and "/timeout" for the points with error.type=timeout.
 	points := map[string]metricdata.HistogramDataPoint[float64]{}
 	for _, p := range h.DataPoints {
 		v, _ := p.Attributes.Value("name")
-		points[v.AsString()] = p
+		key := v.AsString()
+		if e, ok := p.Attributes.Value("error.type"); ok {
+			key += "/" + e.AsString()
+		}
+		if p.Attributes.Len() > 2 {
+			t.Errorf("attributes %v, want name and error.type at most", p.Attributes.ToSlice())
+		}
+		points[key] = p
+	}
+	if pt := points["payments/timeout"]; pt.Count != 1 || math.Abs(pt.Sum-3) > 1e-9 || pt.BucketCounts[11] != 1 {
+		t.Errorf("payments' timeouts: count %d, sum %v, counts %v; want the one 3s timeout under le=5", pt.Count, pt.Sum, pt.BucketCounts)
 	}
 	p := points["payments"]
 	if p.Count != 5 {
@@ -78,8 +90,11 @@ func TestProducerDurationHistogram(t *testing.T) {
 	if len(p.BucketCounts) != len(p.Bounds)+1 || len(p.Bounds) != 15 {
 		t.Errorf("%d bounds and %d counts, want 15 and 16", len(p.Bounds), len(p.BucketCounts))
 	}
-	if s := points["search"]; s.Count != 1 || s.BucketCounts[0] != 1 {
-		t.Errorf("search: %+v, want one call under 1ms", s)
+	if s := points["search/timeout"]; s.Count != 1 || s.BucketCounts[0] != 1 {
+		t.Errorf("search's timeouts: %+v, want one call under 1ms", s)
+	}
+	if s := points["search"]; s.Count != 0 {
+		t.Errorf("search: %+v, want no call but its timeout", s)
 	}
 	if !p.StartTime.Before(p.Time) && !p.StartTime.Equal(p.Time) {
 		t.Errorf("start %v after time %v", p.StartTime, p.Time)

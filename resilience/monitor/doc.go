@@ -62,7 +62,9 @@
 // [Metrics.Snapshot] for the counts and percentiles, [Metrics.Histogram]
 // for the buckets of the duration histogram (a Prometheus or OpenTelemetry
 // histogram, or percentiles over the last few seconds: read two, and
-// [Histogram.Sub] the first from the second), and [Metrics.Alerts] for
+// [Histogram.Sub] the first from the second), [Metrics.Histograms] for
+// the same split into the calls that timed out and the others (kept apart
+// as they are recorded, so each only grows), and [Metrics.Alerts] for
 // which alert rules are firing. contrib/prometheus, contrib/otel and
 // package dashboard do so.
 //

@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"math"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -186,4 +187,84 @@ func TestMetrics_alerts(t *testing.T) {
 		require.Len(t, fired, 2)
 		assert.False(t, fired[1].Firing)
 	})
+}
+
+func TestHistograms_timeoutsApart(t *testing.T) {
+	m := newMetrics(t, monitor.Config{})
+	var others, timeouts monitor.Histogram
+	m.Histograms(&others, &timeouts)
+	assert.Zero(t, others.Count()+timeouts.Count(), "nothing yet")
+
+	ctx, cancel := context.WithDeadlineCause(context.Background(), time.Now(), resilience.ErrPropagatedDeadline)
+	defer cancel()
+	m.Record(time.Millisecond, resilience.OutcomeSuccess)
+	m.Record(2*time.Second, resilience.OutcomeTimeout)
+	m.Record(3*time.Second, resilience.OutcomeDeadline)
+	m.RecordContext(ctx, 4*time.Second, resilience.OutcomeDeadline)
+	m.Record(5*time.Millisecond, resilience.OutcomeFailure)
+	m.Record(time.Hour, resilience.OutcomeRejected)
+
+	m.Histograms(&others, &timeouts)
+	assert.Equal(t, int64(3), timeouts.Count(), "the timeouts of every cause")
+	assert.Equal(t, 9*time.Second, timeouts.Sum())
+	assert.InEpsilon(t, float64(4*time.Second), float64(timeouts.Quantile(1)), 0.0625)
+	assert.Equal(t, int64(2), others.Count(), "the success and the failure")
+	assert.Equal(t, 6*time.Millisecond, others.Sum())
+
+	// Together they are Histogram, and Snapshot's figures.
+	var all monitor.Histogram
+	m.Histogram(&all)
+	assert.Equal(t, int64(5), all.Count())
+	assert.Equal(t, 9*time.Second+6*time.Millisecond, all.Sum())
+	s := m.Snapshot()
+	assert.Equal(t, (9*time.Second+6*time.Millisecond)/5, s.Mean, "the mean counts the timeouts")
+	assert.Equal(t, 4*time.Second, s.Max)
+
+	m.Reset()
+	m.Record(time.Second, resilience.OutcomeTimeout)
+	m.Histograms(&others, &timeouts)
+	assert.Equal(t, int64(1), timeouts.Count(), "since the Reset")
+	assert.Equal(t, time.Second, timeouts.Sum())
+	assert.Zero(t, others.Count())
+
+	var nilM *monitor.Metrics
+	nilM.Histograms(&others, &timeouts)
+	assert.Zero(t, others.Count()+timeouts.Count())
+}
+
+// TestHistograms_eachOnlyGrows: read while calls are recorded, neither
+// part ever goes down in any bucket, as a cumulative histogram must not,
+// and at the end nothing is lost.
+func TestHistograms_eachOnlyGrows(t *testing.T) {
+	m := newMetrics(t, monitor.Config{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 2000 {
+				m.Record(time.Millisecond, resilience.OutcomeTimeout)
+				m.Record(time.Millisecond, resilience.OutcomeSuccess)
+			}
+		})
+	}
+	var prevO, prevT, o, to monitor.Histogram
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		default:
+		}
+		m.Histograms(&o, &to)
+		for _, pair := range [][2]*monitor.Histogram{{&prevO, &o}, {&prevT, &to}} {
+			d := *pair[1]
+			d.Sub(pair[0])
+			require.Equal(t, pair[1].Count()-pair[0].Count(), d.Count(), "a bucket went down")
+		}
+		prevO, prevT = o, to
+	}
+	m.Histograms(&o, &to)
+	assert.Equal(t, int64(8000), to.Count(), "no timeout lost while the shards made their histograms")
+	assert.Equal(t, int64(8000), o.Count())
+	assert.Equal(t, int64(8000), m.Snapshot().Timeouts)
 }

@@ -134,6 +134,33 @@ func (m *Metrics) Histogram(h *Histogram) {
 	h.sumLo, h.sumHi, h.max = t.sumLo, t.sumHi, t.max
 }
 
+// Histograms copies into others and timeouts, from one reading, the
+// durations recorded since the last [Metrics.Reset] of the calls that did
+// not time out and of those that did (of every cause: Stats.Timeouts).
+// Together they are what [Metrics.Histogram] holds. They are kept apart
+// as they are recorded, so each only grows from one reading to the next,
+// as a cumulative histogram must: exporters report them as two series,
+// the timeouts with OpenTelemetry's error.type=timeout. The longest
+// duration of each is not kept (see [Histogram.Quantile]). A nil m gives
+// two empty histograms.
+func (m *Metrics) Histograms(others, timeouts *Histogram) {
+	*others, *timeouts = Histogram{}, Histogram{}
+	if m == nil {
+		return
+	}
+	b := m.base.Load()
+	t := new(totals)
+	m.collect(t)
+	if b != nil {
+		t.sub(b)
+	}
+	timeouts.counts = t.timeouts.buckets
+	timeouts.sumLo, timeouts.sumHi = t.timeouts.sumLo, t.timeouts.sumHi
+	others.counts = t.buckets
+	others.sumLo, others.sumHi = t.sumLo, t.sumHi
+	others.Sub(timeouts)
+}
+
 // Count returns the number of durations in h.
 func (h *Histogram) Count() int64 {
 	var n int64

@@ -64,10 +64,37 @@ const (
 // counters are one shard's share of the counts, written with atomic adds.
 type counters struct {
 	n       [numOutcomes]atomic.Int64
-	sumLo   atomic.Uint64 // summed durations in ns, low 64 bits ...
+	sumLo   atomic.Uint64 // summed durations in ns (timeouts apart, below), low 64 bits ...
 	sumHi   atomic.Uint64 // ... and carries out of them, so the sum cannot overflow
-	max     atomic.Int64  // longest duration in ns
+	max     atomic.Int64  // longest duration in ns, timeouts included
 	buckets [numBuckets]atomic.Int64
+
+	// timeouts holds the durations of the shard's timed-out calls, which
+	// sumLo, sumHi and buckets above leave out, so that exporters can tell
+	// them apart (error.type=timeout) and both parts only grow. It is made
+	// on the shard's first timeout, so a Metrics that never sees one does
+	// not pay its 4 KB per shard.
+	timeouts atomic.Pointer[durations]
+}
+
+// durations is a histogram of durations with their sum, written with
+// atomic adds.
+type durations struct {
+	sumLo, sumHi atomic.Uint64
+	buckets      [numBuckets]atomic.Int64
+}
+
+// timeoutDurations returns the shard's histogram of timed-out calls,
+// making it on first use.
+func (s *counters) timeoutDurations() *durations {
+	if td := s.timeouts.Load(); td != nil {
+		return td
+	}
+	td := new(durations)
+	if s.timeouts.CompareAndSwap(nil, td) {
+		return td
+	}
+	return s.timeouts.Load()
 }
 
 // Abandoned returns the gauge of calls that a timeout in abandon mode
@@ -141,9 +168,18 @@ func (m *Metrics) record(ctx context.Context, now, d time.Duration, o resilience
 	}
 	s := m.shards.Get()
 	if i != idxRejected { // a rejected call has no duration
-		s.buckets[bucketOf(d)].Add(1)
-		if lo := s.sumLo.Add(uint64(d)); lo < uint64(d) {
-			s.sumHi.Add(1)
+		b := bucketOf(d)
+		if isTimeout(i) {
+			td := s.timeoutDurations()
+			td.buckets[b].Add(1)
+			if lo := td.sumLo.Add(uint64(d)); lo < uint64(d) {
+				td.sumHi.Add(1)
+			}
+		} else {
+			s.buckets[b].Add(1)
+			if lo := s.sumLo.Add(uint64(d)); lo < uint64(d) {
+				s.sumHi.Add(1)
+			}
 		}
 		for {
 			cur := s.max.Load()

@@ -156,8 +156,15 @@ func (m *Metrics) Snapshot() Stats {
 // totals is the sum of all shards.
 type totals struct {
 	n            [numOutcomes]int64
-	sumLo, sumHi uint64
+	sumLo, sumHi uint64 // every duration, timeouts included
 	max          time.Duration
+	buckets      [numBuckets]int64 // every duration, timeouts included
+	timeouts     dist              // the timed-out calls' durations alone
+}
+
+// dist is a histogram of durations with their 128-bit sum, as read.
+type dist struct {
+	sumLo, sumHi uint64
 	buckets      [numBuckets]int64
 }
 
@@ -170,15 +177,28 @@ func (m *Metrics) collect(t *totals) {
 			t.n[k] += s.n[k].Load()
 		}
 	}
+	var carry uint64
 	for i := range shardCount {
 		s := m.shards.At(i)
-		var carry uint64
 		t.sumLo, carry = bits.Add64(t.sumLo, s.sumLo.Load(), 0)
 		t.sumHi += s.sumHi.Load() + carry
 		t.max = max(t.max, time.Duration(s.max.Load()))
 		for k := range s.buckets {
 			t.buckets[k] += s.buckets[k].Load()
 		}
+		if td := s.timeouts.Load(); td != nil {
+			t.timeouts.sumLo, carry = bits.Add64(t.timeouts.sumLo, td.sumLo.Load(), 0)
+			t.timeouts.sumHi += td.sumHi.Load() + carry
+			for k := range td.buckets {
+				t.timeouts.buckets[k] += td.buckets[k].Load()
+			}
+		}
+	}
+	// Every duration: the others and the timeouts.
+	t.sumLo, carry = bits.Add64(t.sumLo, t.timeouts.sumLo, 0)
+	t.sumHi += t.timeouts.sumHi + carry
+	for k := range t.buckets {
+		t.buckets[k] += t.timeouts.buckets[k]
 	}
 }
 
@@ -192,6 +212,11 @@ func (t *totals) sub(b *totals) {
 	t.sumHi -= b.sumHi + borrow
 	for k := range t.buckets {
 		t.buckets[k] -= b.buckets[k]
+	}
+	t.timeouts.sumLo, borrow = bits.Sub64(t.timeouts.sumLo, b.timeouts.sumLo, 0)
+	t.timeouts.sumHi -= b.timeouts.sumHi + borrow
+	for k := range t.timeouts.buckets {
+		t.timeouts.buckets[k] -= b.timeouts.buckets[k]
 	}
 }
 
