@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/steadyhq/steady/internal/dependency"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/monitor"
@@ -100,7 +101,7 @@ func APICallWithRetry(ctx context.Context, url string, timeout time.Duration, ma
 // shared by every call to it, as a Client's calls to a host share one.
 var apiBudgets = budgetTable{m: make(map[string]*budget.Adaptive)}
 
-// budgetTable keeps an Adaptive budget per host, for at most maxHosts
+// budgetTable keeps an Adaptive budget per host, for at most dependency.MaxKeys
 // hosts: past that, a host is forgotten (its budget starts full again if
 // it comes back).
 type budgetTable struct {
@@ -113,7 +114,7 @@ func (t *budgetTable) forHost(host string) *budget.Adaptive {
 	defer t.mu.Unlock()
 	b := t.m[host]
 	if b == nil {
-		if len(t.m) >= maxHosts {
+		if len(t.m) >= dependency.MaxKeys {
 			for h := range t.m {
 				delete(t.m, h)
 				break

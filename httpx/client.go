@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/steadyhq/steady/internal/dependency"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -29,7 +30,7 @@ type Client struct {
 	hc      *http.Client
 	cfg     Config
 	maxBody int64
-	pipe    *policies[*APIResponse]
+	pipe    *dependency.Table[*APIResponse]
 }
 
 // NewClient returns a Client configured by cfg, or a *resilience.ConfigError
@@ -58,7 +59,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Timeout > 0 {
 		limit = timeout.WithTimeout[*APIResponse](cfg.Timeout)
 	}
-	c.pipe = newPolicies(&c.cfg, limit, false)
+	c.pipe = newPolicies(&c.cfg, limit, false, nil)
 	return c, nil
 }
 
@@ -146,14 +147,14 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*APIResponse, error
 func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error) {
 	start := time.Now()
 	why := noRetry(req, &c.cfg)
-	h, err := c.pipe.forHost(req.URL)
+	h, err := c.pipe.For(req.URL.Host)
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}
-	defer h.release()
+	defer h.Release()
 	cl := &call{c: c, req: req}
-	resp, err := h.pipe(why == "")(cl.attempt)(ctx)
+	resp, err := h.Pipe(why == "")(cl.attempt)(ctx)
 	logNotRetried(ctx, &c.cfg, req, why, err)
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
@@ -175,26 +176,26 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*APIResponse, error
 // under every host it has served. Under "" when they are not kept per host.
 // It is empty when neither Retry nor Hedge is set.
 func (c *Client) Budgets() map[string]budget.Budget {
-	return c.pipe.budgets()
+	return c.pipe.Budgets()
 }
 
 // AdaptiveTimeouts returns the adaptive limits the Client keeps (see
 // [Config.AdaptiveTimeout]), by host. It is empty when AdaptiveTimeout is
 // nil.
 func (c *Client) AdaptiveTimeouts() map[string]*timeout.Adaptive {
-	return c.pipe.adaptives()
+	return c.pipe.Adaptives()
 }
 
 // Hedgers returns the hedgers the Client keeps (see [Config.Hedge]), by
 // host. It is empty when Config.Hedge is nil.
 func (c *Client) Hedgers() map[string]*hedge.Hedger {
-	return c.pipe.hedgers()
+	return c.pipe.Hedgers()
 }
 
 // Breakers returns the circuit breakers the Client keeps (see
 // [Config.Breaker]), by host. It is empty when Config.Breaker is nil.
 func (c *Client) Breakers() map[string]*breaker.CircuitBreaker {
-	return c.pipe.all()
+	return c.pipe.Breakers()
 }
 
 // call is the state of one Client.Do: the attempts made and the last

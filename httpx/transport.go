@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/steadyhq/steady/internal/dependency"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -53,7 +54,7 @@ type Transport struct {
 	base  http.RoundTripper
 	cfg   Config
 	limit *timeout.Limit // the per-attempt Timeout; nil for none
-	pipe  *policies[*http.Response]
+	pipe  *dependency.Table[*http.Response]
 }
 
 // NewTransport returns a Transport that sends requests through base (nil
@@ -81,33 +82,32 @@ func NewTransport(base http.RoundTripper, cfg Config) (*Transport, error) {
 	if cfg.Timeout > 0 {
 		t.limit = timeout.NewLimit(cfg.Timeout)
 	}
-	t.pipe = newPolicies[*http.Response](&t.cfg, nil, true)
-	t.pipe.discard = drainResp // a hedge's losing response
+	t.pipe = newPolicies[*http.Response](&t.cfg, nil, true, drainResp) // drains a hedge's losing response
 	return t, nil
 }
 
 // Breakers returns the circuit breakers the Transport keeps (see
 // [Config.Breaker]), by host. It is empty when Config.Breaker is nil.
 func (t *Transport) Breakers() map[string]*breaker.CircuitBreaker {
-	return t.pipe.all()
+	return t.pipe.Breakers()
 }
 
 // Hedgers returns the hedgers the Transport keeps (see [Config.Hedge]), by
 // host. It is empty when Config.Hedge is nil.
 func (t *Transport) Hedgers() map[string]*hedge.Hedger {
-	return t.pipe.hedgers()
+	return t.pipe.Hedgers()
 }
 
 // AdaptiveTimeouts returns the adaptive limits the Transport keeps (see
 // [Config.AdaptiveTimeout]), by host, as [Client.AdaptiveTimeouts] does.
 func (t *Transport) AdaptiveTimeouts() map[string]*timeout.Adaptive {
-	return t.pipe.adaptives()
+	return t.pipe.Adaptives()
 }
 
 // Budgets returns the retry budgets the Transport uses (see
 // [Config.Budget]), by host, as [Client.Budgets] does.
 func (t *Transport) Budgets() map[string]budget.Budget {
-	return t.pipe.budgets()
+	return t.pipe.Budgets()
 }
 
 // RoundTrip sends req through the pipeline. It returns a response with a
@@ -124,23 +124,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeRequestBody(req)
 		return nil, err
 	}
-	h, err := t.pipe.forHost(req.URL)
+	h, err := t.pipe.For(req.URL.Host)
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}
 	ctx := req.Context()
 	c := &outcome{ctx: ctx, metrics: t.cfg.Metrics, host: h, start: time.Now(), wasDone: ctx.Err() != nil}
-	if h.cb != nil {
-		if c.ticket, err = h.cb.Wait(ctx); err != nil {
+	if h.Breaker != nil {
+		if c.ticket, err = h.Breaker.Wait(ctx); err != nil {
 			closeRequestBody(req)
 			c.settle(err)
 			return nil, err
 		}
 	}
 	why := noRetry(req, &t.cfg)
-	rt := &roundTrip{t: t, req: req, retries: why == "" && t.cfg.Retry != nil, hedged: why == "" && h.hedger != nil, adaptive: h.adaptive}
-	resp, err := h.pipe(why == "")(rt.attempt)(ctx)
+	rt := &roundTrip{t: t, req: req, retries: why == "" && t.cfg.Retry != nil, hedged: why == "" && h.Hedger != nil, adaptive: h.Adaptive}
+	resp, err := h.Pipe(why == "")(rt.attempt)(ctx)
 	logNotRetried(ctx, &t.cfg, req, why, err)
 	last, attempts := rt.finish()
 	if err != nil {
@@ -182,7 +182,7 @@ func closeRequestBody(req *http.Request) {
 type outcome struct {
 	ctx     context.Context // the caller's
 	metrics *monitor.Metrics
-	host    *hostPipes[*http.Response]
+	host    *dependency.Parts[*http.Response]
 	ticket  breaker.Ticket
 	start   time.Time
 	wasDone bool // the caller's context was done before the call began
@@ -208,7 +208,7 @@ func (c *outcome) record(err error) {
 		}
 		c.metrics.RecordContext(c.ctx, time.Since(c.start), o)
 	}
-	c.host.release()
+	c.host.Release()
 }
 
 // roundTrip is the state of one RoundTrip's attempts. Hedged attempts run
