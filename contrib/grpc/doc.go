@@ -29,7 +29,9 @@
 // that order (outermost first), as httpx's Client does. The breaker,
 // hedger, adaptive limit and default budget are kept per target, the
 // ClientConn's Target(): one Client may serve several ClientConns, and a
-// sick target does not open the breaker of a healthy one. Client.Breakers,
+// sick target does not open the breaker of a healthy one. As httpx does
+// for hosts, about 1,024 targets are kept, the least recently used idle
+// one forgotten past that (one with a closed breaker first). Client.Breakers,
 // Client.Hedgers, Client.AdaptiveTimeouts and Client.Budgets return them
 // by target, for contrib/prometheus or the dashboard to register.
 //
