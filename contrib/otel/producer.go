@@ -11,6 +11,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/steadyhq/steady/internal/registry"
 	"github.com/steadyhq/steady/resilience/monitor"
 )
 
@@ -77,23 +78,21 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	p.mu.Lock()
 	observers := slices.Clone(p.observers)
 	p.mu.Unlock()
-	var parts []*part
+	var parts []*registry.Part
 	for _, o := range observers {
-		o.mu.Lock()
-		parts = append(parts, o.parts...)
-		o.mu.Unlock()
+		parts = append(parts, o.parts.Parts()...)
 	}
 	now := time.Now()
 	var others, timeouts monitor.Histogram
 	var points []metricdata.HistogramDataPoint[float64]
 	for _, part := range parts {
-		if part.kind != kindMetrics {
+		if part.Kind != registry.Metrics {
 			continue
 		}
-		part.metrics.Histograms(&others, &timeouts)
+		part.Metrics.Histograms(&others, &timeouts)
 		points = append(points,
-			dataPoint(&others, part.added, now, attribute.String("name", part.name)),
-			dataPoint(&timeouts, part.added, now, attribute.String("name", part.name), attribute.String("error.type", "timeout")))
+			dataPoint(&others, part.Added, now, attribute.String("name", part.Name)),
+			dataPoint(&timeouts, part.Added, now, attribute.String("name", part.Name), attribute.String("error.type", "timeout")))
 	}
 	if len(points) == 0 {
 		return nil, nil
