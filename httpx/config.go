@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/steadyhq/steady/internal/typednil"
+	"github.com/steadyhq/steady/internal/dependency"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -144,58 +144,24 @@ type Config struct {
 // [NewClient] and [NewTransport] call it; use it on configuration read at
 // run time.
 func (c Config) Validate() error {
-	if c.Timeout < 0 {
-		return &resilience.ConfigError{Pkg: "httpx", Field: "Config.Timeout", Value: c.Timeout, Want: ">= 0"}
+	if err := c.settings().Validate(); err != nil {
+		return err
 	}
 	if c.MaxBodySize < 0 {
 		return &resilience.ConfigError{Pkg: "httpx", Field: "Config.MaxBodySize", Value: c.MaxBodySize, Want: ">= 0"}
 	}
-	if _, err := c.adaptiveConfig(); err != nil {
-		return err
-	}
-	if c.Retry != nil {
-		if err := c.Retry.Validate(); err != nil {
-			return err
-		}
-	}
-	if c.Breaker != nil {
-		if err := c.Breaker.Validate(); err != nil {
-			return err
-		}
-	}
-	if c.Hedge != nil {
-		if err := c.Hedge.Validate(); err != nil {
-			return err
-		}
-	}
-	if c.Budget != nil {
-		if typednil.Is(c.Budget) {
-			return &resilience.ConfigError{Pkg: "httpx", Field: "Config.Budget", Value: fmt.Sprintf("a nil %T", c.Budget), Want: "a budget from package budget, or nil"}
-		}
-	}
 	return nil
+}
+
+// settings returns the fields c shares with the other clients' configs.
+func (c Config) settings() dependency.Settings {
+	return dependency.Settings{Pkg: "httpx", Timeout: c.Timeout, AdaptiveTimeout: c.AdaptiveTimeout,
+		Retry: c.Retry, Breaker: c.Breaker, Hedge: c.Hedge, Budget: c.Budget}
 }
 
 // adaptiveConfig returns AdaptiveTimeout with Max defaulted to Timeout, or
 // nil when there is none.
-func (c Config) adaptiveConfig() (*timeout.AdaptiveConfig, error) {
-	if c.AdaptiveTimeout == nil {
-		return nil, nil
-	}
-	ac := *c.AdaptiveTimeout
-	switch {
-	case ac.Max == 0 && c.Timeout == 0:
-		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "Config.AdaptiveTimeout.Max", Value: ac.Max, Want: "> 0, or Config.Timeout set (the ceiling)"}
-	case c.Timeout > 0 && ac.Max > c.Timeout:
-		return nil, &resilience.ConfigError{Pkg: "httpx", Field: "Config.AdaptiveTimeout.Max", Value: ac.Max, Want: "<= Config.Timeout (" + c.Timeout.String() + "), the ceiling"}
-	case ac.Max == 0:
-		ac.Max = c.Timeout
-	}
-	if err := ac.Validate(); err != nil {
-		return nil, err
-	}
-	return &ac, nil
-}
+func (c Config) adaptiveConfig() (*timeout.AdaptiveConfig, error) { return c.settings().Adaptive() }
 
 // noRetry returns why req may not be sent more than once, or "" when it
 // may: its method is idempotent (or the Config or an Idempotency-Key header

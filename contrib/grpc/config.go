@@ -1,12 +1,10 @@
 package grpc
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/steadyhq/steady/internal/typednil"
-	"github.com/steadyhq/steady/resilience"
+	"github.com/steadyhq/steady/internal/dependency"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
 	"github.com/steadyhq/steady/resilience/hedge"
@@ -107,50 +105,18 @@ type Config struct {
 // [*resilience.ConfigError], e.g. "grpc: Config.Timeout is -1s, want >=
 // 0". [NewClient] calls it.
 func (c Config) Validate() error {
-	if c.Timeout < 0 {
-		return &resilience.ConfigError{Pkg: "grpc", Field: "Config.Timeout", Value: c.Timeout, Want: ">= 0"}
-	}
-	if _, err := c.adaptiveConfig(); err != nil {
+	if err := c.settings().Validate(); err != nil {
 		return err
-	}
-	if c.Retry != nil {
-		if err := c.Retry.Validate(); err != nil {
-			return err
-		}
-	}
-	if c.Breaker != nil {
-		if err := c.Breaker.Validate(); err != nil {
-			return err
-		}
-	}
-	if c.Hedge != nil {
-		if err := c.Hedge.Validate(); err != nil {
-			return err
-		}
-	}
-	if c.Budget != nil && typednil.Is(c.Budget) {
-		return &resilience.ConfigError{Pkg: "grpc", Field: "Config.Budget", Value: fmt.Sprintf("a nil %T", c.Budget), Want: "a budget from package budget, or nil"}
 	}
 	return nil
 }
 
+// settings returns the fields c shares with the other clients' configs.
+func (c Config) settings() dependency.Settings {
+	return dependency.Settings{Pkg: "grpc", Timeout: c.Timeout, AdaptiveTimeout: c.AdaptiveTimeout,
+		Retry: c.Retry, Breaker: c.Breaker, Hedge: c.Hedge, Budget: c.Budget}
+}
+
 // adaptiveConfig returns AdaptiveTimeout with Max defaulted to Timeout, or
 // nil when there is none.
-func (c Config) adaptiveConfig() (*timeout.AdaptiveConfig, error) {
-	if c.AdaptiveTimeout == nil {
-		return nil, nil
-	}
-	ac := *c.AdaptiveTimeout
-	switch {
-	case ac.Max == 0 && c.Timeout == 0:
-		return nil, &resilience.ConfigError{Pkg: "grpc", Field: "Config.AdaptiveTimeout.Max", Value: ac.Max, Want: "> 0, or Config.Timeout set (the ceiling)"}
-	case c.Timeout > 0 && ac.Max > c.Timeout:
-		return nil, &resilience.ConfigError{Pkg: "grpc", Field: "Config.AdaptiveTimeout.Max", Value: ac.Max, Want: "<= Config.Timeout (" + c.Timeout.String() + "), the ceiling"}
-	case ac.Max == 0:
-		ac.Max = c.Timeout
-	}
-	if err := ac.Validate(); err != nil {
-		return nil, err
-	}
-	return &ac, nil
-}
+func (c Config) adaptiveConfig() (*timeout.AdaptiveConfig, error) { return c.settings().Adaptive() }
