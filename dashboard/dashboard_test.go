@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/dashboard"
+	"github.com/steadyhq/steady/internal/testlog"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -357,7 +358,7 @@ func (panicBudget) Snapshot() budget.Stats { panic("broken budget") }
 // user's own does not take the sampler (and the program) down; it is
 // logged once, and the card goes on without its budget.
 func TestFigures_aPanickingPartIsReportedOnce(t *testing.T) {
-	var log syncBuffer
+	var log testlog.Buffer
 	d, clk := manual(t, dashboard.Config{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	m := new(monitor.Metrics)
 	require.NoError(t, d.Register("own", dashboard.Parts{Metrics: m, Budget: panicBudget{}}))

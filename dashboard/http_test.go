@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/dashboard"
+	"github.com/steadyhq/steady/internal/testlog"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/monitor"
 )
@@ -275,7 +276,7 @@ func TestEvents_cardsComeAndGo(t *testing.T) {
 }
 
 func TestEvents_maxViewers(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	d, _ := manual(t, dashboard.Config{MaxViewers: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	base := serve(t, d)
 	a := open(t, base, "")

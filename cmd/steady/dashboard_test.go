@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,25 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/dashboard"
+	"github.com/steadyhq/steady/internal/testlog"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRun_dashboard runs the demo with -dashboard: the dashboard shows a
 // card per phase, the steady one with the host's breaker and hedger, and
@@ -43,7 +25,7 @@ func TestRun_dashboard(t *testing.T) {
 	cfg.OutageStart, cfg.OutageLen = 100*time.Millisecond, 300*time.Millisecond
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	code := make(chan int, 1)
 	go func() {
 		code <- runContext(ctx, []string{"-dashboard", "127.0.0.1:0", "-requests", "40", "-concurrency", "5", "-rate", "100", "-timeout", "300ms"},

@@ -1,11 +1,9 @@
 package grpc_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	steadygrpc "github.com/steadyhq/steady/contrib/grpc"
+	"github.com/steadyhq/steady/internal/testlog"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 	"github.com/steadyhq/steady/resilience/budget"
@@ -420,7 +419,7 @@ func TestClient_zeroConfigPassesCallsThrough(t *testing.T) {
 
 func TestRetry_pushbackStopIsLogged(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := startServer(t, pushbackFirst("-1"))
 	hc := dial(t, s, newClient(t, steadygrpc.Config{Retry: retries(3), Budget: budget.Unlimited(), Logger: logger}))
@@ -429,24 +428,6 @@ func TestRetry_pushbackStopIsLogged(t *testing.T) {
 	out := buf.String()
 	assert.Contains(t, out, "pushback stops the retries")
 	assert.Contains(t, out, "/grpc.health.v1.Health/Check")
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestClient_attemptDeadlineReachesTheServer(t *testing.T) {
@@ -497,7 +478,7 @@ func TestIdempotent_otherMethodsGetOneAttempt(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := startServer(t, always(codes.Unavailable))
-			var buf syncBuffer
+			var buf testlog.Buffer
 			c := newClient(t, steadygrpc.Config{
 				Retry:      retries(3),
 				Hedge:      &hedge.Config{Delay: time.Minute},

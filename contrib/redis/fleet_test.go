@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steadyhq/steady/contrib/redis"
+	"github.com/steadyhq/steady/internal/testlog"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 )
@@ -195,27 +195,9 @@ func TestFleet_aFailedProbeReopensTheFleet(t *testing.T) {
 	}, 5*time.Second, time.Millisecond, "both processes see the reopen")
 }
 
-// syncBuffer is a log destination safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 func TestFleet_redisDownThenBack(t *testing.T) {
 	s := startServer(t)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	cbs := fleet(t, s, 2, breaker.Settings{
 		ConsecutiveFailures: 3,
 		OpenTimeout:         time.Minute,

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadyhq/steady/internal/testlog"
 	"github.com/steadyhq/steady/resilience"
 	"github.com/steadyhq/steady/resilience/breaker"
 )
@@ -241,7 +242,7 @@ func TestState_String(t *testing.T) {
 
 func TestLogging(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var buf syncBuffer
+		var buf testlog.Buffer
 		logger := slog.New(slog.NewJSONHandler(&buf, nil))
 		cb := newBreaker(t, breaker.Settings{
 			Name: "payments", TimeoutRate: 0.5, MinRequests: 4, OpenTimeout: time.Second, Logger: logger,
@@ -283,7 +284,7 @@ func TestLogging(t *testing.T) {
 
 func TestLogging_reopenSaysWhyTheProbeFailed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var buf syncBuffer
+		var buf testlog.Buffer
 		cb := newBreaker(t, breaker.Settings{
 			ConsecutiveFailures: 1, OpenTimeout: time.Second, Logger: slog.New(slog.NewTextHandler(&buf, nil)),
 		})

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadyhq/steady/internal/testlog"
 	"github.com/steadyhq/steady/resilience/breaker"
 )
 
@@ -454,7 +455,7 @@ func TestOpenTimeout_jitter(t *testing.T) {
 // later probe gets through, and the late outcome is not counted.
 func TestHalfOpen_probeThatNeverReportsFailsAfterOpenTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var buf syncBuffer
+		var buf testlog.Buffer
 		var tr transitions
 		const openTimeout = 10 * time.Second
 		cb := newBreaker(t, breaker.Settings{

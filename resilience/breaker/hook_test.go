@@ -11,14 +11,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadyhq/steady/internal/testlog"
 	"github.com/steadyhq/steady/resilience/breaker"
 )
 
 // captureDefault points slog.Default at a buffer for the rest of the test.
-func captureDefault(t *testing.T) *syncBuffer {
+func captureDefault(t *testing.T) *testlog.Buffer {
 	t.Helper()
 	old := slog.Default()
-	buf := new(syncBuffer)
+	buf := new(testlog.Buffer)
 	slog.SetDefault(slog.New(slog.NewTextHandler(buf, nil)))
 	t.Cleanup(func() { slog.SetDefault(old) })
 	return buf
@@ -29,7 +30,7 @@ func captureDefault(t *testing.T) *syncBuffer {
 // reported, and the breaker goes on.
 func TestOnStateChange_panicInTimerGoroutineIsRecovered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var buf syncBuffer
+		var buf testlog.Buffer
 		cb := newBreaker(t, breaker.Settings{
 			ConsecutiveFailures: 1, OpenTimeout: time.Second,
 			Logger: slog.New(slog.NewTextHandler(&buf, nil)),
@@ -56,7 +57,7 @@ func TestOnStateChange_panicInTimerGoroutineIsRecovered(t *testing.T) {
 // A panicking hook does not lose the events queued behind it: they are
 // still logged and passed to the hook.
 func TestOnStateChange_panicDoesNotDropLaterEvents(t *testing.T) {
-	var buf syncBuffer
+	var buf testlog.Buffer
 	var tr transitions
 	var cb *breaker.CircuitBreaker
 	cb = newBreaker(t, breaker.Settings{
@@ -165,7 +166,7 @@ func TestLogging_nilLoggerLogsNothingButHookPanics(t *testing.T) {
 // IsFailure is a user hook too: its panic is recovered and reported, the
 // call counts as a failure, and the caller gets the call's own result.
 func TestIsFailure_panicCountsAsAFailureAndKeepsTheResult(t *testing.T) {
-	var buf syncBuffer
+	var buf testlog.Buffer
 	cb := newBreaker(t, breaker.Settings{
 		ConsecutiveFailures: 100,
 		Logger:              slog.New(slog.NewTextHandler(&buf, nil)),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steadyhq/steady/internal/testlog"
 	"github.com/steadyhq/steady/resilience/breaker"
 )
 
@@ -234,7 +236,7 @@ func TestStore_anIdleProcessLeavesTheProbeToABusyOne(t *testing.T) {
 func TestStore_downMeansLocal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := newMemStore()
-		var logs syncBuf
+		var logs testlog.Buffer
 		cbs := fleetOf(t, m, 2, breaker.Settings{
 			FailureRate: 0.5, MinRequests: 10, OpenTimeout: time.Second,
 			Logger: slog.New(slog.NewTextHandler(&logs, nil)),
@@ -261,7 +263,7 @@ func TestStore_downMeansLocal(t *testing.T) {
 		assert.Positive(t, st.Errors)
 		time.Sleep(time.Second)
 		synctest.Wait()
-		assert.Equal(t, uint64(2), countOf(logs.String(), "store failed"), "logged once per breaker and outage:\n%s", logs.String())
+		assert.Equal(t, 2, strings.Count(logs.String(), "store failed"), "logged once per breaker and outage:\n%s", logs.String())
 
 		// Probes go out without the store's lease, and close the breaker.
 		time.Sleep(time.Second)
@@ -317,46 +319,6 @@ func TestStore_commandsDoNotGrowWithCalls(t *testing.T) {
 		assert.LessOrEqual(t, m.callCount(), 11, "one store call per SyncInterval for 10,000 calls")
 		assert.Equal(t, uint64(10000), m.counts[0].Successes)
 	})
-}
-
-// syncBuf is a log destination safe for concurrent use.
-type syncBuf struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.b = append(b.b, p...)
-	return len(p), nil
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.b)
-}
-
-func countOf(s, sub string) uint64 {
-	var n uint64
-	for i := 0; ; {
-		j := indexFrom(s, sub, i)
-		if j < 0 {
-			return n
-		}
-		n++
-		i = j + len(sub)
-	}
-}
-
-func indexFrom(s, sub string, i int) int {
-	for j := i; j+len(sub) <= len(s); j++ {
-		if s[j:j+len(sub)] == sub {
-			return j
-		}
-	}
-	return -1
 }
 
 // TestStore_aWaiterProbesWhenTheLeaseComes: with MaxWaiting, a call that
